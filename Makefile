@@ -1,0 +1,100 @@
+# hostprep — build, test, install, deps, demo, bench.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= /lib/systemd/system
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+
+PKGS := inih libpci libudev libkmod libnl-3.0 libnl-genl-3.0 json-c
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wstrict-prototypes
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -fPIE -fcf-protection
+ifeq ($(SANITIZE),1)
+  HARDEN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+  SANLDFLAGS := -fsanitize=address,undefined
+endif
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = $(WARN) $(HARDEN) -D_GNU_SOURCE -Iagent -Imodules $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANLDFLAGS) $(LDFLAGS)
+
+BUILD := build$(if $(filter 1,$(SANITIZE)),-san)
+CORE_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c)) $(wildcard modules/*.c)
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test-*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+KMODEL := $(BUILD)/tests/libkmodel.so
+
+# Debian packages that building and testing need (the VM suite's list is its own file).
+DEB_DEPS := build-essential pkg-config libinih-dev libpci-dev libudev-dev libkmod-dev \
+	libnl-3-dev libnl-genl-3-dev libjson-c-dev libcmocka-dev util-linux busybox-static jq \
+	$(shell cat tests/vm/deps.txt 2>/dev/null)
+
+.PHONY: all deps check check-unit check-scenario check-vm demo bench install clean
+all: hostprep
+
+$(BUILD)/%.o: %.c $(wildcard agent/*.h modules/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libhostprep.a: $(CORE_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/hostprep: $(BUILD)/agent/main.o $(BUILD)/libhostprep.a
+	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
+
+hostprep: $(BUILD)/hostprep
+	cp $< $@
+
+$(BUILD)/tests/test-%: tests/unit/test-%.c $(BUILD)/libhostprep.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
+$(KMODEL): $(wildcard tests/fakehost/kmodel*.c tests/fakehost/kmodel.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -O2 -fPIC -shared -o $@ $(filter %.c,$^) -ldl
+
+# Installs what is missing (as root); a no-op when everything is there.
+deps:
+	@missing=$$(for p in $(DEB_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "missing packages: $$missing (run make deps as root)"; exit 1; fi; \
+		echo "installing: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+check: deps
+	$(MAKE) check-all
+
+check-all: hostprep $(UNIT_BIN) $(KMODEL)
+	@tests/run-all.sh $(BUILD)
+
+check-unit: hostprep $(UNIT_BIN)
+	@tests/run-all.sh $(BUILD) unit
+
+check-scenario: hostprep $(KMODEL)
+	@tests/run-all.sh $(BUILD) scenario
+
+check-vm: hostprep
+	@tests/run-all.sh $(BUILD) vm
+
+demo: deps
+	$(MAKE) hostprep
+	@tests/demo.sh
+
+bench: deps
+	$(MAKE) hostprep
+	@tests/bench/run.sh
+
+install: hostprep
+	install -D -m 0755 hostprep $(DESTDIR)$(SBINDIR)/hostprep
+	for u in units/*; do [ -f "$$u" ] && install -D -m 0644 $$u $(DESTDIR)$(UNITDIR)/$$(basename $$u); done; true
+	for m in agent/*.8; do [ -f "$$m" ] && install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/$$(basename $$m); done; true
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/hostprep
+	install -D -m 0644 conf/balanced.ini $(DESTDIR)$(PREFIX)/share/hostprep/examples/balanced.ini
+	for c in conf/*.ini; do install -D -m 0644 $$c $(DESTDIR)$(PREFIX)/share/hostprep/examples/$$(basename $$c); done
+
+clean:
+	rm -rf build build-san hostprep

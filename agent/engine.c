@@ -1,0 +1,338 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "log.h"
+#include "util.h"
+
+static size_t module_count(void)
+{
+	size_t n = 0;
+
+	while (modules[n])
+		n++;
+	return n;
+}
+
+int ctx_init(struct ctx *ctx, enum command command, const char *root)
+{
+	int r;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->command = command;
+	r = hr_init(&ctx->hr, root);
+	if (r < 0)
+		return r;
+	ctx->warnings = json_object_new_array();
+	return ctx->warnings ? 0 : -ENOMEM;
+}
+
+static void action_free(struct action *a)
+{
+	if (!a)
+		return;
+	if (a->free_data)
+		a->free_data(a->data);
+	free(a->target);
+	free(a->current);
+	free(a->desired);
+	free(a->message);
+	free(a);
+}
+
+void ctx_free(struct ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_actions; i++)
+		action_free(ctx->actions[i]);
+	free(ctx->actions);
+	for (size_t i = 0; modules[i]; i++)
+		if (ctx->configs[i]) {
+			if (modules[i]->free_config)
+				modules[i]->free_config(ctx->configs[i]);
+			free(ctx->configs[i]);
+		}
+	json_object_put(ctx->warnings);
+}
+
+static void load_cpuinfo(struct ctx *ctx, struct host_facts *h)
+{
+	_cleanup_free_ char *info = NULL;
+	char *save = NULL;
+
+	if (hr_read(&ctx->hr, &info, "/proc/cpuinfo") < 0)
+		return;
+	for (char *l = strtok_r(info, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *colon = strchr(l, ':'), *v;
+
+		if (!colon)
+			continue;
+		v = colon + 1;
+		while (*v == ' ')
+			v++;
+		if (!h->vendor[0] && strncmp(l, "vendor_id", 9) == 0)
+			snprintf(h->vendor, sizeof(h->vendor), "%s", v);
+		else if (!h->model[0] && strncmp(l, "model name", 10) == 0)
+			snprintf(h->model, sizeof(h->model), "%s", v);
+		else if (!h->flags[0] && strncmp(l, "flags", 5) == 0)
+			snprintf(h->flags, sizeof(h->flags), "%s", v);
+	}
+}
+
+const struct host_facts *host_facts(struct ctx *ctx)
+{
+	struct host_facts *h = &ctx->host;
+	_cleanup_strv_free_ char **nodes = NULL;
+
+	if (h->loaded)
+		return h;
+	h->loaded = true;
+	load_cpuinfo(ctx, h);
+	if (hr_read_cpulist(&ctx->hr, &h->possible, "/sys/devices/system/cpu/possible") < 0)
+		cpuset_zero(&h->possible);
+	if (hr_read_cpulist(&ctx->hr, &h->online, "/sys/devices/system/cpu/online") < 0)
+		h->online = h->possible;
+	h->nr_cpus = cpuset_span(&h->possible);
+	if (hr_list(&ctx->hr, &nodes, "/sys/devices/system/node") == 0)
+		for (char **n = nodes; *n && h->n_nodes < ARRAY_SIZE(h->nodes); n++) {
+			unsigned id;
+			char tail;
+
+			if (sscanf(*n, "node%u%c", &id, &tail) == 1)
+				h->nodes[h->n_nodes++] = id;
+		}
+	(void)hr_read_line(&ctx->hr, h->cmdline, sizeof(h->cmdline), "/proc/cmdline");
+	return h;
+}
+
+void *ctx_module_config(struct ctx *ctx, const struct module *m)
+{
+	for (size_t i = 0; modules[i]; i++)
+		if (modules[i] == m)
+			return ctx->configs[i];
+	return NULL;
+}
+
+bool host_cpu_is_amd(struct ctx *ctx)
+{
+	return strcmp(host_facts(ctx)->vendor, "AuthenticAMD") == 0;
+}
+
+void ctx_setting_error(struct ctx *ctx, const struct setting *s, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	profile_error(ctx->profile, s, "%s", msg);
+}
+
+void ctx_warn(struct ctx *ctx, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warn("%s", msg);
+	json_object_array_add(ctx->warnings, json_object_new_string(msg));
+}
+
+static int module_index(const char *section)
+{
+	for (size_t i = 0; modules[i]; i++)
+		if (modules[i]->section && strcmp(modules[i]->section, section) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void *module_config(struct ctx *ctx, size_t i)
+{
+	if (!ctx->configs[i])
+		ctx->configs[i] = calloc(1, modules[i]->config_size ? modules[i]->config_size : 1);
+	return ctx->configs[i];
+}
+
+int engine_load(struct ctx *ctx, bool validate_host)
+{
+	struct profile *p = ctx->profile;
+
+	if (module_count() > ARRAY_SIZE(ctx->configs))
+		return -E2BIG;
+	for (size_t i = 0; i < p->n_sections; i++) {
+		const struct setting *s = &p->sections[i];
+		int m = module_index(s->section);
+
+		if (m < 0) {
+			ctx_setting_error(ctx, s, "unknown section [%s]", s->section);
+			continue;
+		}
+		if (modules[m]->instanced && !s->instance) {
+			ctx_setting_error(ctx, s, "[%s] needs a name: [%s NAME]", s->section, s->section);
+			continue;
+		}
+		if (!modules[m]->instanced && s->instance) {
+			ctx_setting_error(ctx, s, "[%s] takes no name", s->section);
+			continue;
+		}
+		if (!module_config(ctx, (size_t)m))
+			return -ENOMEM;
+		if (!ctx->section_of[m])
+			ctx->section_of[m] = s;
+	}
+	for (size_t i = 0; i < p->n_settings; i++) {
+		const struct setting *s = &p->settings[i];
+		int m = module_index(s->section);
+		void *cfg;
+
+		if (m < 0 || (modules[m]->instanced != !!s->instance))
+			continue;   /* reported above */
+		cfg = module_config(ctx, (size_t)m);
+		if (!cfg)
+			return -ENOMEM;
+		if (modules[m]->parse(ctx, cfg, s) == -ENOMEM)
+			return -ENOMEM;
+	}
+	if (p->n_errors)
+		return -EINVAL;
+	if (validate_host)
+		for (size_t i = 0; modules[i]; i++)
+			if (ctx->configs[i] && modules[i]->validate) {
+				ctx->current = modules[i];
+				modules[i]->validate(ctx, ctx->configs[i]);
+			}
+	ctx->current = NULL;
+	return p->n_errors ? -EINVAL : 0;
+}
+
+struct action *plan_action(struct ctx *ctx, const char *target, const char *current, const char *desired,
+			   action_apply_fn apply)
+{
+	struct action *a = calloc(1, sizeof(*a));
+	struct action **v;
+
+	if (!a)
+		return NULL;
+	a->module = ctx->current ? ctx->current->name : "hostprep";
+	a->target = strdup(target);
+	a->current = current ? strdup(current) : NULL;
+	a->desired = desired ? strdup(desired) : NULL;
+	a->apply = apply;
+	a->state = streq_ptr(current, desired) ? ACTION_OK : ACTION_PENDING;
+	v = realloc(ctx->actions, (ctx->n_actions + 1) * sizeof(*v));
+	if (!a->target || !v) {
+		action_free(a);
+		return NULL;
+	}
+	ctx->actions = v;
+	ctx->actions[ctx->n_actions++] = a;
+	return a;
+}
+
+void action_set_state(struct action *a, enum action_state state, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!a)
+		return;
+	a->state = state;
+	if (!fmt)
+		return;
+	free(a->message);
+	va_start(ap, fmt);
+	if (vasprintf(&a->message, fmt, ap) < 0)
+		a->message = NULL;
+	va_end(ap);
+}
+
+void action_set_current(struct action *a, const char *current)
+{
+	free(a->current);
+	a->current = current ? strdup(current) : NULL;
+}
+
+const char *action_state_name(enum action_state s)
+{
+	static const char *const names[] = {
+		[ACTION_OK] = "ok", [ACTION_PENDING] = "pending", [ACTION_CHANGED] = "changed",
+		[ACTION_PENDING_REBOOT] = "pending-reboot", [ACTION_PENDING_RELOAD] = "pending-reload",
+		[ACTION_FAILED] = "failed", [ACTION_SKIPPED] = "skipped", [ACTION_UNSUPPORTED] = "unsupported",
+	};
+	return names[s];
+}
+
+int engine_plan(struct ctx *ctx)
+{
+	int ret = 0;
+
+	for (size_t i = 0; modules[i]; i++) {
+		int r;
+
+		if (!modules[i]->plan)
+			continue;
+		ctx->current = modules[i];
+		r = modules[i]->plan(ctx, ctx->configs[i]);
+		if (r < 0)
+			log_debug("%s: planning: %s", modules[i]->name, strerror(-r));
+		RET_GATHER(ret, r);
+	}
+	ctx->current = NULL;
+	return ret;
+}
+
+int engine_apply(struct ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_actions; i++) {
+		struct action *a = ctx->actions[i];
+		int r;
+
+		if (a->state != ACTION_PENDING || !a->apply)
+			continue;
+		r = a->apply(ctx, a);
+		if (a->state == ACTION_PENDING && r < 0)
+			action_set_state(a, ACTION_FAILED, "%s", strerror(-r));
+		else if (a->state == ACTION_PENDING)
+			a->state = ACTION_CHANGED;
+		log_info("%s %s: %s", a->module, a->target, action_state_name(a->state));
+	}
+	return 0;
+}
+
+void engine_log_failures(const struct ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_actions; i++) {
+		const struct action *a = ctx->actions[i];
+
+		if (a->state == ACTION_FAILED)
+			log_error("%s %s: %s", a->module, a->target, a->message ? a->message : "failed");
+	}
+}
+
+int engine_exit_code(const struct ctx *ctx)
+{
+	bool changed = false, failed = false;
+
+	for (size_t i = 0; i < ctx->n_actions; i++) {
+		enum action_state s = ctx->actions[i]->state;
+
+		failed |= s == ACTION_FAILED;
+		/* In audit, PENDING means apply would change something. */
+		changed |= s == ACTION_CHANGED || (s == ACTION_PENDING && ctx->command == CMD_AUDIT);
+	}
+	if (ctx->command == CMD_AUDIT && failed)
+		return 4;
+	return (changed ? 2 : 0) | (failed ? 4 : 0);
+}
+
+bool engine_reboot_required(const struct ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_actions; i++)
+		if (ctx->actions[i]->reboot || ctx->actions[i]->state == ACTION_PENDING_REBOOT)
+			return true;
+	return false;
+}

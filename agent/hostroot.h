@@ -1,0 +1,66 @@
+/* The host-root layer: every file the agent reads or writes goes through
+ * here, so that --root moves all of them at once.  Paths given to these
+ * functions are absolute host paths ("/sys/..."), formatted printf-style. */
+#ifndef HOSTPREP_HOSTROOT_H
+#define HOSTPREP_HOSTROOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "macro.h"
+
+struct cpuset;
+
+struct hostroot {
+	char dir[4096];        /* "" for the real root, else the --root directory */
+	bool is_real;          /* root is "/" */
+	unsigned writes;       /* attribute writes and file replacements done */
+};
+
+int hr_init(struct hostroot *hr, const char *dir);
+
+/* Build the real path of a host path under the root; -ENAMETOOLONG, -EINVAL
+ * for relative or ".."-carrying paths. */
+int hr_path(const struct hostroot *hr, char *buf, size_t len, const char *fmt, ...) PRINTF_FMT(4, 5);
+
+bool hr_exists(const struct hostroot *hr, const char *fmt, ...) PRINTF_FMT(2, 3);
+bool hr_is_dir(const struct hostroot *hr, const char *fmt, ...) PRINTF_FMT(2, 3);
+
+/* Whole file, trailing newlines removed; *ret is malloc'ed. */
+int hr_read(const struct hostroot *hr, char **ret, const char *fmt, ...) PRINTF_FMT(3, 4);
+/* First line into buf (newline removed). */
+int hr_read_line(const struct hostroot *hr, char *buf, size_t len, const char *fmt, ...) PRINTF_FMT(4, 5);
+int hr_read_u64(const struct hostroot *hr, uint64_t *ret, const char *fmt, ...) PRINTF_FMT(3, 4);
+int hr_read_cpulist(const struct hostroot *hr, struct cpuset *ret, const char *fmt, ...) PRINTF_FMT(3, 4);
+/* "always [madvise] never": the bracketed word into sel (may be NULL), the
+ * whole list, brackets removed, into all (may be NULL). */
+int hr_read_choice(const struct hostroot *hr, char *sel, size_t sel_len, char *all, size_t all_len,
+		   const char *fmt, ...) PRINTF_FMT(6, 7);
+/* Target of a symlink, last component only when basename_only. */
+int hr_readlink(const struct hostroot *hr, char *buf, size_t len, bool basename_only, const char *fmt, ...)
+	PRINTF_FMT(5, 6);
+
+/* Sorted directory entries (no dot entries), NULL-terminated; free with strv_free. */
+int hr_list(const struct hostroot *hr, char ***ret, const char *fmt, ...) PRINTF_FMT(3, 4);
+
+/* One write() of value to an existing attribute, then read it back into
+ * readback (may be NULL).  Returns 0 or -errno of the write. */
+int hr_write_attr(struct hostroot *hr, const char *value, char *readback, size_t rb_len, const char *fmt, ...)
+	PRINTF_FMT(5, 6);
+
+/* Atomic replace: temp file in the same directory, fsync, rename, fsync dir.
+ * Creates missing parent directories (0755). */
+int hr_replace_file(struct hostroot *hr, const char *content, mode_t mode, const char *fmt, ...) PRINTF_FMT(4, 5);
+int hr_unlink(struct hostroot *hr, const char *fmt, ...) PRINTF_FMT(2, 3);
+int hr_mkdir_p(struct hostroot *hr, const char *fmt, ...) PRINTF_FMT(2, 3);
+
+/* A name taken from a profile that will become one path component. */
+bool path_component_valid(const char *name);
+
+void strv_free(char **v);
+size_t strv_length(char *const *v);
+static inline void strv_freep(char ***v) { strv_free(*v); }
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+
+#endif

@@ -1,0 +1,3 @@
+#ifndef HOSTPREP_VERSION
+#define HOSTPREP_VERSION "0.1.0"
+#endif

@@ -1,0 +1,270 @@
+/* [cpu]: the cpufreq governor, first available of a '|' list, per policy. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "util.h"
+
+#define CPUFREQ_DIR "/sys/devices/system/cpu/cpufreq"
+
+struct cpu_config {
+	const struct setting *governor, *cpus;
+	char **choices;            /* governor list in order of preference */
+	struct cpuset set;
+	bool all;
+};
+
+/* Policies that share current and chosen governor form one action. */
+struct governor_group {
+	char **policies;
+	size_t n;
+};
+
+static int cpu_parse(struct ctx *ctx, void *config, const struct setting *s)
+{
+	struct cpu_config *c = config;
+
+	if (strcmp(s->key, "governor") == 0) {
+		strv_free(c->choices);
+		c->choices = strv_split(s->value, "|");
+		if (!c->choices)
+			return -ENOMEM;
+		if (!c->choices[0]) {
+			ctx_setting_error(ctx, s, "governor: expected a name or a '|' list");
+			return -EINVAL;
+		}
+		for (char **g = c->choices; *g; g++)
+			if (!path_component_valid(*g) || strpbrk(*g, " \t")) {
+				ctx_setting_error(ctx, s, "governor: '%s' is not a governor name", *g);
+				return -EINVAL;
+			}
+		c->governor = s;
+		return 0;
+	}
+	if (strcmp(s->key, "cpus") == 0) {
+		char err[128];
+
+		c->cpus = s;
+		c->all = strcmp(s->value, "all") == 0;
+		if (!c->all && cpuset_parse(&c->set, s->value, err) < 0) {
+			ctx_setting_error(ctx, s, "cpus: %s", err);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	ctx_setting_error(ctx, s, "unknown key '%s' in [cpu] (expected governor, cpus)", s->key);
+	return -EINVAL;
+}
+
+static int cpu_validate(struct ctx *ctx, void *config)
+{
+	struct cpu_config *c = config;
+	const struct host_facts *h = host_facts(ctx);
+
+	if (c->cpus && !c->governor)
+		ctx_setting_error(ctx, c->cpus, "cpus without governor has no effect");
+	if (c->cpus && !c->all && h->nr_cpus && !cpuset_is_subset(&c->set, &h->possible)) {
+		char have[256];
+
+		cpuset_format(&h->possible, have, sizeof(have));
+		ctx_setting_error(ctx, c->cpus, "cpus: %s is not within this host's CPUs (%s)", c->cpus->value, have);
+	}
+	return 0;
+}
+
+static void free_group(void *p)
+{
+	struct governor_group *g = p;
+
+	for (size_t i = 0; i < g->n; i++)
+		free(g->policies[i]);
+	free(g->policies);
+	free(g);
+}
+
+static int gov_apply(struct ctx *ctx, struct action *a)
+{
+	struct governor_group *g = a->data;
+	int ret = 0;
+	char bad[512] = "";
+
+	for (size_t i = 0; i < g->n; i++) {
+		char rb[64];
+		int r = hr_write_attr(&ctx->hr, a->desired, rb, sizeof(rb), CPUFREQ_DIR "/%s/scaling_governor",
+				      g->policies[i]);
+
+		if (r == 0 && strcmp(rb, a->desired) != 0)
+			r = -EIO;
+		if (r < 0) {
+			size_t l = strlen(bad);
+			snprintf(bad + l, sizeof(bad) - l, "%s%s: %s", l ? "; " : "", g->policies[i],
+				 r == -EIO ? "reads back another governor" : strerror(-r));
+			RET_GATHER(ret, r);
+		}
+	}
+	if (ret < 0)
+		action_set_state(a, ACTION_FAILED, "setting governor %s: %s", a->desired, bad);
+	return ret;
+}
+
+/* affected_cpus and related_cpus are space-separated, not cpu lists. */
+static int read_space_cpus(struct ctx *ctx, const char *policy, struct cpuset *set)
+{
+	_cleanup_free_ char *s = NULL;
+	char *save = NULL;
+	int r = hr_read(&ctx->hr, &s, CPUFREQ_DIR "/%s/affected_cpus", policy);
+
+	if (r < 0)
+		r = hr_read(&ctx->hr, &s, CPUFREQ_DIR "/%s/related_cpus", policy);
+	if (r < 0)
+		return r;
+	cpuset_zero(set);
+	for (char *t = strtok_r(s, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		cpuset_set(set, (unsigned)atoi(t));
+	return 0;
+}
+
+struct policy_plan {
+	char name[32];
+	char current[64];
+	const char *chosen;
+	struct cpuset cpus;
+};
+
+static int plan_groups(struct ctx *ctx, struct policy_plan *p, size_t n)
+{
+	bool *done = calloc(n, sizeof(bool));
+
+	if (!done)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct governor_group *g;
+		struct cpuset cpus = p[i].cpus;
+		char target[300], list[256];
+		struct action *a;
+
+		if (done[i] || !p[i].chosen)
+			continue;
+		g = calloc(1, sizeof(*g));
+		if (g)
+			g->policies = calloc(n, sizeof(char *));
+		if (!g || !g->policies) {
+			free(g);
+			free(done);
+			return -ENOMEM;
+		}
+		for (size_t j = i; j < n; j++)
+			if (!done[j] && p[j].chosen && strcmp(p[j].current, p[i].current) == 0 &&
+			    strcmp(p[j].chosen, p[i].chosen) == 0) {
+				done[j] = true;
+				g->policies[g->n++] = strdup(p[j].name);
+				cpuset_foreach(c, &p[j].cpus) cpuset_set(&cpus, c);
+			}
+		cpuset_format(&cpus, list, sizeof(list));
+		snprintf(target, sizeof(target), "governor cpus %s", list);
+		a = plan_action(ctx, target, p[i].current, p[i].chosen, gov_apply);
+		if (!a) {
+			free_group(g);
+			free(done);
+			return -ENOMEM;
+		}
+		a->data = g;
+		a->free_data = free_group;
+	}
+	free(done);
+	return 0;
+}
+
+static int cpu_plan(struct ctx *ctx, void *config)
+{
+	struct cpu_config *c = config;
+	_cleanup_strv_free_ char **names = NULL;
+	_cleanup_free_ struct policy_plan *plans = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!c || !c->governor)
+		return 0;
+	r = hr_list(&ctx->hr, &names, CPUFREQ_DIR);
+	if (r < 0 || !names[0]) {
+		/* Virtual machines and some servers expose no cpufreq at all. */
+		action_set_state(plan_action(ctx, "governor", NULL, c->governor->value, NULL), ACTION_UNSUPPORTED,
+				 "no cpufreq on this host (%s is missing or empty)", CPUFREQ_DIR);
+		return 0;
+	}
+	plans = calloc(strv_length(names), sizeof(*plans));
+	if (!plans)
+		return -ENOMEM;
+	for (char **pn = names; *pn; pn++) {
+		struct policy_plan *p = &plans[n];
+		char avail[512];
+		bool wanted = false;
+
+		if (strncmp(*pn, "policy", 6) != 0)
+			continue;
+		snprintf(p->name, sizeof(p->name), "%s", *pn);
+		if (read_space_cpus(ctx, *pn, &p->cpus) < 0)
+			continue;
+		cpuset_foreach(cpu, &p->cpus) wanted |= !c->cpus || c->all || cpuset_isset(&c->set, cpu);
+		if (!wanted)
+			continue;
+		if (hr_read_line(&ctx->hr, p->current, sizeof(p->current), CPUFREQ_DIR "/%s/scaling_governor", *pn) < 0 ||
+		    hr_read_line(&ctx->hr, avail, sizeof(avail), CPUFREQ_DIR "/%s/scaling_available_governors", *pn) < 0) {
+			action_set_state(plan_action(ctx, *pn, NULL, c->governor->value, NULL), ACTION_FAILED,
+					 "cannot read the governors of %s", *pn);
+			continue;
+		}
+		for (char **g = c->choices; *g && !p->chosen; g++)
+			if (word_in(*g, avail))
+				p->chosen = *g;
+		if (!p->chosen) {
+			action_set_state(plan_action(ctx, *pn, p->current, c->governor->value, NULL), ACTION_FAILED,
+					 "none of %s is available (%s offers: %s)", c->governor->value, *pn, avail);
+			continue;
+		}
+		n++;
+	}
+	return plan_groups(ctx, plans, n);
+}
+
+static void cpu_report(struct ctx *ctx, struct json_object *caps)
+{
+	_cleanup_strv_free_ char **names = NULL;
+	struct json_object *arr = json_object_new_array();
+
+	if (hr_list(&ctx->hr, &names, CPUFREQ_DIR) == 0)
+		for (char **pn = names; *pn; pn++) {
+			struct json_object *o;
+			struct cpuset cpus;
+			char gov[64], list[256];
+
+			if (strncmp(*pn, "policy", 6) != 0 || read_space_cpus(ctx, *pn, &cpus) < 0 ||
+			    hr_read_line(&ctx->hr, gov, sizeof(gov), CPUFREQ_DIR "/%s/scaling_governor", *pn) < 0)
+				continue;
+			cpuset_format(&cpus, list, sizeof(list));
+			o = json_object_new_object();
+			json_object_object_add(o, "policy", json_object_new_string(*pn));
+			json_object_object_add(o, "cpus", json_object_new_string(list));
+			json_object_object_add(o, "governor", json_object_new_string(gov));
+			json_object_array_add(arr, o);
+		}
+	json_object_object_add(caps, "cpufreq", arr);
+}
+
+static void cpu_free(void *config)
+{
+	strv_free(((struct cpu_config *)config)->choices);
+}
+
+const struct module module_cpu = {
+	.name = "cpu",
+	.section = "cpu",
+	.config_size = sizeof(struct cpu_config),
+	.parse = cpu_parse,
+	.validate = cpu_validate,
+	.plan = cpu_plan,
+	.report = cpu_report,
+	.free_config = cpu_free,
+};

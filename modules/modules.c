@@ -1,0 +1,15 @@
+/* The modules, in the order they plan and apply.  Adding a feature is one
+ * file in modules/ and one line here. */
+#include <stddef.h>
+
+#include "engine.h"
+
+extern const struct module module_system, module_hugepages, module_thp, module_cpu;
+
+const struct module *const modules[] = {
+	&module_system,        /* report only: CPU, virtualization, IOMMU, NUMA, kernel */
+	&module_hugepages,
+	&module_thp,
+	&module_cpu,
+	NULL,
+};

@@ -1,0 +1,47 @@
+# Shared helpers for the fake-host scenario tests (bash).  A test file
+# defines functions named test_*; tests/run-scenarios.sh runs each in its own
+# subshell with a fresh $T (temp dir) and counts the results.
+#
+#   mkhost [mkhost.sh options]   fake host at $ROOT
+#   profile NAME <<EOF ... EOF   write $T/NAME (mode 0644), sets $P
+#   hp ARGS...                   run hostprep on $ROOT with the kernel model;
+#                                sets $rc, $out (stdout), $err (stderr)
+#   snapshot / assert_unchanged  the whole tree, byte for byte and mtime
+#   jqo FILTER                   jq on $out
+
+: "${HOSTPREP:?HOSTPREP must name the binary}"
+: "${KMODEL:?KMODEL must name libkmodel.so}"
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+fail() { echo "    FAIL: $*" >&2; [ -n "${out:-}" ] && printf '    stdout: %s\n' "${out:0:3000}" >&2; \
+	[ -n "${err:-}" ] && printf '    stderr: %s\n' "${err:0:3000}" >&2; exit 1; }
+
+mkhost() { ROOT=$T/root; "$TESTS_DIR/fakehost/mkhost.sh" "$ROOT" "$@"; }
+
+profile() { P=$T/$1; cat > "$P"; chmod 0644 "$P"; }
+
+hp() {
+	local o e
+	o=$T/.out e=$T/.err
+	set +e
+	HOSTPREP_KMODEL_ROOT=$ROOT LD_PRELOAD="${SANITIZER_PRELOAD:+$SANITIZER_PRELOAD:}$KMODEL" \
+		timeout 60 "$HOSTPREP" -r "$ROOT" "$@" >"$o" 2>"$e"
+	rc=$?
+	set -e
+	out=$(cat "$o"); err=$(cat "$e")
+}
+
+assert_rc() { [ "$rc" = "$1" ] || fail "exit code $rc, expected $1"; }
+assert_eq() { [ "$1" = "$2" ] || fail "${3:-value}: got '$1', expected '$2'"; }
+assert_contains() { case "$1" in *"$2"*) ;; *) fail "${3:-output} does not contain '$2'" ;; esac; }
+assert_not_contains() { case "$1" in *"$2"*) fail "${3:-output} contains '$2'" ;; esac; }
+assert_file() { assert_eq "$(cat "$ROOT$1")" "$2" "$1"; }
+jqo() { jq -r "$@" <<<"$out"; }
+
+tree_state() { (cd "$ROOT" && find . -path ./.kmodel -prune -o -path ./run/hostprep.lock -prune -o -print0 | sort -z |
+	xargs -0 stat -c '%n %s %Y.%y %a' && find . -path ./.kmodel -prune -o -path ./run/hostprep.lock -prune -o -type f -print0 | sort -z | xargs -0 cat | md5sum); }
+snapshot() { tree_state > "$T/.snap"; }
+assert_unchanged() { tree_state | diff -u "$T/.snap" - >&2 || fail "the tree changed"; }
+# Writes seen by the kernel model since the last clear.
+writes() { cat "$ROOT/.kmodel/log" 2>/dev/null || true; }
+clear_writes() { rm -f "$ROOT/.kmodel/log"; }

@@ -1,0 +1,258 @@
+# Core cycle on a fake two-socket host: audit, apply, idempotence, exit codes,
+# JSON contract, lock, hugepages/THP/governor behaviour.
+
+lowlat() {
+	profile p.ini <<'INI'
+[profile]
+name = test
+[hugepages]
+2M = 1024
+1G.node0 = 2
+1G.node1 = 2
+[thp]
+enabled = never
+defrag = never
+[cpu]
+governor = performance|schedutil
+cpus = all
+INI
+}
+
+test_audit_changes_nothing_and_exits_2() {
+	mkhost; lowlat; snapshot
+	hp -p "$P" audit
+	assert_rc 2
+	assert_contains "$out" "pending"
+	assert_contains "$out" "2M pages node0"
+	assert_contains "$out" "0 -> 512"
+	assert_unchanged
+	assert_eq "$(writes)" "" "kernel-model writes"
+	hp -p "$P" apply --dry-run
+	assert_rc 2
+	assert_unchanged
+}
+
+test_apply_then_apply_again_is_idempotent() {
+	mkhost; lowlat
+	hp -p "$P" apply
+	assert_rc 2
+	assert_file /sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages 512
+	assert_file /sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages 512
+	assert_file /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages 1024
+	assert_file /sys/devices/system/node/node1/hugepages/hugepages-1048576kB/nr_hugepages 2
+	assert_eq "$(cat "$ROOT/sys/kernel/mm/transparent_hugepage/enabled")" "always madvise [never]"
+	assert_eq "$(cat "$ROOT/sys/devices/system/cpu/cpufreq/policy7/scaling_governor")" "performance"
+	clear_writes; snapshot
+	hp -p "$P" apply
+	assert_rc 0
+	assert_eq "$(writes)" "" "writes on the second apply"
+	assert_unchanged
+	hp -p "$P" audit
+	assert_rc 0
+}
+
+test_total_spread_remainder_goes_to_lowest_nodes() {
+	mkhost --nodes 3 --cpus 6
+	profile p.ini <<'INI'
+[hugepages]
+2M = 7
+INI
+	hp -p "$P" apply
+	assert_rc 2
+	assert_file /sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages 3
+	assert_file /sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages 2
+	assert_file /sys/devices/system/node/node2/hugepages/hugepages-2048kB/nr_hugepages 2
+}
+
+test_decrease_is_written_before_increase() {
+	mkhost
+	profile a.ini <<'INI'
+[hugepages]
+2M = 100
+INI
+	hp -p "$P" apply; assert_rc 2
+	profile b.ini <<'INI'
+[hugepages]
+1G = 2
+2M = 10
+INI
+	clear_writes
+	hp -p "$P" apply; assert_rc 2
+	# Both 2M shrinks come before both 1G grows.
+	assert_eq "$(writes | awk '{print $1}' | grep -o 'hugepages-[0-9]*kB' | tr '\n' ' ')" \
+		"hugepages-2048kB hugepages-2048kB hugepages-1048576kB hugepages-1048576kB " "write order"
+	assert_file /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages 10
+}
+
+test_partial_hugepages_fail_with_both_numbers() {
+	mkhost --limit 1:1048576:3
+	profile p.ini <<'INI'
+[hugepages]
+1G.node0 = 8
+1G.node1 = 8
+INI
+	hp -p "$P" -j apply
+	assert_rc 6
+	assert_eq "$(jqo '.actions[] | select(.target=="1G pages node1") | .state')" failed
+	assert_contains "$(jqo '.actions[] | select(.target=="1G pages node1") | .message')" "asked for 8, the kernel granted 3"
+	assert_eq "$(jqo '.actions[] | select(.target=="1G pages node1") | .current')" 3
+	assert_eq "$(jqo '.actions[] | select(.target=="1G pages node0") | .state')" changed
+	assert_eq "$(jqo '.failed')" true
+	assert_eq "$(jqo '.changed')" true
+	assert_contains "$(jqo '.warnings[]')" "boot = yes"
+	# Only the short node remains to do, and it fails again: exit 4, nothing changed.
+	hp -p "$P" apply
+	assert_rc 4
+	assert_contains "$err" "granted 3"
+}
+
+test_partial_hugepages_with_boot_reservation_is_pending_reboot() {
+	mkhost --limit 0:1048576:1
+	profile p.ini <<'INI'
+[hugepages]
+1G.node0 = 4
+boot = yes
+INI
+	hp -p "$P" -j apply
+	assert_rc 0
+	assert_eq "$(jqo '.actions[0].state')" pending-reboot
+	assert_eq "$(jqo '.reboot_required')" true
+	# A fake root is an image, not this machine: no /run/reboot-required there.
+	[ ! -e "$ROOT/run/reboot-required" ] || fail "reboot-required created under --root"
+}
+
+test_no_cpufreq_is_unsupported_not_failure() {
+	mkhost --no-cpufreq
+	profile p.ini <<'INI'
+[cpu]
+governor = performance
+INI
+	hp -p "$P" -j apply
+	assert_rc 0
+	assert_eq "$(jqo '.actions[0].state')" unsupported
+	assert_contains "$(jqo '.actions[0].message')" "no cpufreq"
+}
+
+test_governor_fallback_and_none_available() {
+	mkhost --governors "powersave schedutil"
+	profile p.ini <<'INI'
+[cpu]
+governor = performance|schedutil
+cpus = 0-3
+INI
+	hp -p "$P" -j apply
+	assert_rc 2
+	assert_eq "$(jqo '.actions[0].target')" "governor cpus 0-3"
+	assert_eq "$(jqo '.actions[0].desired')" schedutil
+	assert_eq "$(cat "$ROOT/sys/devices/system/cpu/cpufreq/policy3/scaling_governor")" schedutil
+	assert_eq "$(cat "$ROOT/sys/devices/system/cpu/cpufreq/policy4/scaling_governor")" powersave
+	profile q.ini <<'INI'
+[cpu]
+governor = performance
+INI
+	hp -p "$P" apply
+	assert_rc 4
+	assert_contains "$err" "none of performance is available"
+}
+
+test_governor_refused_by_kernel_is_failed() {
+	mkhost
+	mkdir -p "$ROOT/.kmodel/fail/sys/devices/system/cpu/cpufreq/policy2"
+	echo 22 > "$ROOT/.kmodel/fail/sys/devices/system/cpu/cpufreq/policy2/scaling_governor"
+	profile p.ini <<'INI'
+[cpu]
+governor = performance
+INI
+	hp -p "$P" -j apply
+	assert_rc 4
+	assert_contains "$(jqo '.actions[0].message')" "policy2: Invalid argument"
+	assert_eq "$(cat "$ROOT/sys/devices/system/cpu/cpufreq/policy1/scaling_governor")" performance
+}
+
+test_thp_on_command_line_is_a_warning() {
+	mkhost --cmdline "root=/dev/sda1 transparent_hugepage=always"
+	profile p.ini <<'INI'
+[thp]
+enabled = madvise
+INI
+	hp -p "$P" -j audit
+	assert_rc 0
+	assert_contains "$(jqo '.warnings[0]')" "transparent_hugepage=always"
+}
+
+test_no_thp_is_unsupported() {
+	mkhost --no-thp
+	profile p.ini <<'INI'
+[thp]
+enabled = never
+INI
+	hp -p "$P" -j apply
+	assert_rc 0
+	assert_eq "$(jqo '.actions[0].state')" unsupported
+}
+
+test_lock_held_exits_1_naming_holder() {
+	mkhost; lowlat; snapshot
+	mkdir -p "$ROOT/run"
+	exec 9>"$ROOT/run/hostprep.lock"
+	flock 9
+	echo 4242 >&9
+	hp -p "$P" apply
+	exec 9>&-
+	assert_rc 1
+	assert_contains "$err" "pid 4242"
+	assert_eq "$(writes)" "" "writes while locked"
+}
+
+test_json_has_the_design_keys() {
+	mkhost; lowlat
+	hp -p "$P" -j audit
+	for k in version command profile root changed failed reboot_required actions capabilities warnings; do
+		jq -e "has(\"$k\")" <<<"$out" >/dev/null || fail "missing key $k"
+	done
+	assert_eq "$(jqo '.command')" audit
+	assert_eq "$(jqo '.actions[0] | keys | sort | join(",")')" "current,desired,message,module,state,target"
+	assert_eq "$(jqo '.capabilities.numa | length')" 2
+	assert_eq "$(jqo '.capabilities.cpu.virtualization')" vmx
+	assert_eq "$(jqo '.capabilities.hugepages[] | select(.size=="1G") | .nodes | length')" 2
+}
+
+test_report_needs_no_profile() {
+	mkhost --vendor amd --nodes 4 --cpus 16
+	hp -j report
+	assert_rc 0
+	assert_eq "$(jqo '.capabilities.cpu.vendor')" AuthenticAMD
+	assert_eq "$(jqo '.capabilities.cpu.virtualization')" svm
+	assert_eq "$(jqo '.capabilities.kvm.module')" kvm_amd
+	assert_eq "$(jqo '.capabilities.numa[3].cpus')" 12-15
+	assert_eq "$(jqo '.capabilities.thp.enabled')" madvise
+	hp report
+	assert_rc 0
+	assert_contains "$out" "vendor: AuthenticAMD"
+}
+
+test_include_later_values_win() {
+	mkhost
+	profile base.ini <<'INI'
+[thp]
+enabled = always
+defrag = never
+INI
+	profile top.ini <<'INI'
+[profile]
+include = base.ini
+[thp]
+enabled = never
+INI
+	hp -p "$P" -j audit
+	assert_rc 2
+	assert_eq "$(jqo '.actions[] | select(.target=="enabled") | .desired')" never
+	assert_eq "$(jqo '.actions[] | select(.target=="defrag") | .desired')" never
+}
+
+test_version_and_help() {
+	mkhost
+	hp version; assert_rc 0; assert_contains "$out" "hostprep "
+	hp apply --help; assert_rc 0; assert_contains "$out" "Exit codes"
+	hp frobnicate; assert_rc 1; assert_contains "$err" "unknown command"
+}

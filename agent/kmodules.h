@@ -1,0 +1,19 @@
+/* Kernel modules through libkmod, rooted under the host root: module state
+ * from /sys/module, options from modprobe.d, load/unload on the real root only. */
+#ifndef HOSTPREP_KMODULES_H
+#define HOSTPREP_KMODULES_H
+
+#include <stdbool.h>
+
+struct ctx;
+
+/* /sys/module/NAME exists under the root (dashes and underscores are one). */
+bool kmodules_is_loaded(struct ctx *ctx, const char *name);
+/* /sys/module/NAME/refcnt: >= 0, or -errno. */
+int kmodules_refcnt(struct ctx *ctx, const char *name);
+/* Load with modprobe semantics (dependencies, modprobe.d options).  Returns
+ * -EOPNOTSUPP under a root other than /: the caller reports "skipped". */
+int kmodules_load(struct ctx *ctx, const char *name);
+int kmodules_unload(struct ctx *ctx, const char *name);
+
+#endif

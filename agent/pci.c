@@ -1,0 +1,681 @@
+#include <ctype.h>
+#include <errno.h>
+#include <libudev.h>
+#include <pci/pci.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+#include "hostroot.h"
+#include "kmodules.h"
+#include "log.h"
+#include "pci.h"
+
+/* Selectors --------------------------------------------------------------- */
+
+static bool hex_run(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+int pci_addr_parse(const char *s, char *buf, size_t len)
+{
+	unsigned long domain = 0;
+	unsigned bus, dev, fn;
+	const char *p = s;
+	size_t dlen = strcspn(s, ":");
+
+	/* Domain present when there are two colons. */
+	if (strchr(s, ':') && strchr(strchr(s, ':') + 1, ':')) {
+		if (dlen < 4 || dlen > 8 || !hex_run(s, dlen))
+			return -EINVAL;
+		domain = strtoul(s, NULL, 16);
+		p = s + dlen + 1;
+	}
+	/* BB:DD.F exactly. */
+	if (strlen(p) != 7 || !hex_run(p, 2) || p[2] != ':' || !hex_run(p + 3, 2) || p[5] != '.' ||
+	    p[6] < '0' || p[6] > '7')
+		return -EINVAL;
+	bus = (unsigned)strtoul(p, NULL, 16);
+	dev = (unsigned)strtoul(p + 3, NULL, 16);
+	fn = (unsigned)(p[6] - '0');
+	if (dev > 0x1f)
+		return -EINVAL;
+	if ((size_t)snprintf(buf, len, "%04lx:%02x:%02x.%x", domain, bus, dev, fn) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static bool ifname_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= 16 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (const char *c = s; *c; c++)
+		if (!isgraph((unsigned char)*c) || *c == '/' || *c == ':' || *c == ',')
+			return false;
+	return true;
+}
+
+int pci_selector_parse(const char *s, struct pci_selector *ret)
+{
+	struct pci_selector sel = { 0 };
+
+	if (!s || strlen(s) >= sizeof(sel.text))
+		return -EINVAL;
+	strcpy(sel.text, s);
+	if (strlen(s) == 9 && hex_run(s, 4) && s[4] == ':' && hex_run(s + 5, 4)) {
+		sel.kind = PCI_SEL_ID;
+		sel.vendor = (unsigned)strtoul(s, NULL, 16);
+		sel.device = (unsigned)strtoul(s + 5, NULL, 16);
+	} else if (strchr(s, ':')) {
+		if (pci_addr_parse(s, sel.addr, sizeof(sel.addr)) < 0)
+			return -EINVAL;
+		sel.kind = PCI_SEL_ADDRESS;
+	} else if (ifname_valid(s)) {
+		sel.kind = PCI_SEL_IFNAME;
+		strcpy(sel.ifname, s);
+	} else {
+		return -EINVAL;
+	}
+	*ret = sel;
+	return 0;
+}
+
+static int addr_split(const char *s, unsigned long v[4])
+{
+	return sscanf(s, "%lx:%lx:%lx.%lx", &v[0], &v[1], &v[2], &v[3]) == 4 ? 0 : -EINVAL;
+}
+
+int pci_addr_cmp(const char *a, const char *b)
+{
+	unsigned long x[4], y[4];
+
+	if (addr_split(a, x) < 0 || addr_split(b, y) < 0)
+		return strcmp(a, b);
+	for (int i = 0; i < 4; i++)
+		if (x[i] != y[i])
+			return x[i] < y[i] ? -1 : 1;
+	return 0;
+}
+
+static int cmp_addr_strv(const void *a, const void *b)
+{
+	return pci_addr_cmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_device(const void *a, const void *b)
+{
+	return pci_addr_cmp(((const struct pci_device *)a)->addr, ((const struct pci_device *)b)->addr);
+}
+
+int pci_addr_in_path(const char *path, char *buf, size_t len)
+{
+	const char *p = path;
+	bool found = false;
+
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		char comp[64], canon[PCI_ADDR_MAX];
+
+		if (n > 0 && n < sizeof(comp)) {
+			memcpy(comp, p, n);
+			comp[n] = '\0';
+			/* Only the full form: "pci0000:00" and "0:0:0:0" are not devices. */
+			if (strchr(comp, '.') && strchr(comp, ':') != strrchr(comp, ':') &&
+			    pci_addr_parse(comp, canon, sizeof(canon)) == 0) {
+				if ((size_t)snprintf(buf, len, "%s", canon) >= len)
+					return -ENAMETOOLONG;
+				found = true;
+			}
+		}
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return found ? 0 : -ENOENT;
+}
+
+/* Enumeration through libpci -------------------------------------------- */
+
+/* libpci's error callback must not return: it jumps back to the caller. */
+static _Thread_local jmp_buf *libpci_jump;
+static _Thread_local char libpci_error[512];
+
+static __attribute__((noreturn, format(printf, 1, 2))) void libpci_on_error(char *msg, ...)
+{
+	va_list ap;
+
+	va_start(ap, msg);
+	vsnprintf(libpci_error, sizeof(libpci_error), msg, ap);
+	va_end(ap);
+	longjmp(*libpci_jump, 1);
+}
+
+static __attribute__((format(printf, 1, 2))) void libpci_on_warning(char *msg, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, msg);
+	vsnprintf(buf, sizeof(buf), msg, ap);
+	va_end(ap);
+	log_debug("libpci: %s", buf);
+}
+
+static __attribute__((format(printf, 1, 2))) void libpci_on_debug(char *msg, ...)
+{
+	(void)msg;
+}
+
+static int enumerate(struct pci_access *a, struct pci_list *out)
+{
+	struct pci_dev *d;
+	size_t n = 0;
+
+	pci_init(a);
+	pci_scan_bus(a);
+	for (d = a->devices; d; d = d->next)
+		n++;
+	out->dev = calloc(n ? n : 1, sizeof(*out->dev));
+	if (!out->dev)
+		return -ENOMEM;
+	for (d = a->devices; d; d = d->next) {
+		struct pci_device *p = &out->dev[out->n];
+
+		pci_fill_info(d, PCI_FILL_IDENT | PCI_FILL_CLASS);
+		snprintf(p->addr, sizeof(p->addr), "%04x:%02x:%02x.%x", (unsigned)d->domain, d->bus, d->dev, d->func);
+		p->vendor = d->vendor_id;
+		p->device = d->device_id;
+		p->class = d->device_class;
+		pci_lookup_name(a, p->name, sizeof(p->name), PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_HWDB,
+				p->vendor, p->device);
+		out->n++;
+	}
+	qsort(out->dev, out->n, sizeof(*out->dev), cmp_device);
+	return 0;
+}
+
+int pci_enumerate(const struct hostroot *hr, struct pci_list *ret, char *err, size_t err_len)
+{
+	char path[4096];
+	struct pci_access *a;
+	jmp_buf jump;
+	/* Written between setjmp and a possible longjmp: kept in memory. */
+	struct pci_list *volatile out = ret;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	r = hr_path(hr, path, sizeof(path), "/sys/bus/pci");
+	if (r < 0)
+		return r;
+	a = pci_alloc();
+	if (!a)
+		return -ENOMEM;
+	a->error = libpci_on_error;
+	a->warning = libpci_on_warning;
+	a->debug = libpci_on_debug;
+	/* Pinned: no silent fall back to /proc/bus/pci or port I/O. */
+	a->method = PCI_ACCESS_SYS_BUS_PCI;
+	libpci_jump = &jump;
+	if (setjmp(jump)) {
+		if (err)
+			snprintf(err, err_len, "%s", libpci_error);
+		pci_list_free(out);
+		r = -EIO;
+	} else {
+		if (pci_set_param(a, "sysfs.path", path) < 0) {
+			snprintf(libpci_error, sizeof(libpci_error), "libpci has no sysfs.path parameter");
+			longjmp(jump, 1);
+		}
+		r = enumerate(a, out);
+	}
+	libpci_jump = NULL;
+	pci_cleanup(a);
+	return r;
+}
+
+void pci_list_free(struct pci_list *l)
+{
+	if (!l)
+		return;
+	free(l->dev);
+	l->dev = NULL;
+	l->n = 0;
+}
+
+const struct pci_device *pci_list_find(const struct pci_list *l, const char *addr)
+{
+	for (size_t i = 0; l && i < l->n; i++)
+		if (strcmp(l->dev[i].addr, addr) == 0)
+			return &l->dev[i];
+	return NULL;
+}
+
+static int strv_push(char ***v, size_t *n, const char *s)
+{
+	char **nv = realloc(*v, (*n + 2) * sizeof(char *));
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[*n] = strdup(s);
+	if (!nv[*n])
+		return -ENOMEM;
+	nv[++*n] = NULL;
+	return 0;
+}
+
+int pci_resolve(const struct hostroot *hr, const struct pci_list *all, const struct pci_selector *sel, char ***ret)
+{
+	_cleanup_strv_free_ char **v = calloc(1, sizeof(char *));
+	size_t n = 0;
+	char target[4096], addr[PCI_ADDR_MAX];
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	switch (sel->kind) {
+	case PCI_SEL_ADDRESS:
+		if (pci_exists(hr, sel->addr) && (r = strv_push(&v, &n, sel->addr)) < 0)
+			return r;
+		break;
+	case PCI_SEL_IFNAME:
+		/* /sys/class/net/IF → ../../devices/pci0000:00/0000:02:00.0[/virtio0]/net/IF */
+		if (!path_component_valid(sel->ifname))
+			return -EINVAL;
+		if (hr_readlink(hr, target, sizeof(target), false, "/sys/class/net/%s", sel->ifname) == 0 &&
+		    pci_addr_in_path(target, addr, sizeof(addr)) == 0 && pci_exists(hr, addr) &&
+		    (r = strv_push(&v, &n, addr)) < 0)
+			return r;
+		break;
+	case PCI_SEL_ID:
+		if (!all)
+			return -EIO;
+		for (size_t i = 0; i < all->n; i++)
+			if (all->dev[i].vendor == sel->vendor && all->dev[i].device == sel->device &&
+			    (r = strv_push(&v, &n, all->dev[i].addr)) < 0)
+				return r;
+		break;
+	}
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
+/* Attributes ---------------------------------------------------------------- */
+
+bool pci_exists(const struct hostroot *hr, const char *addr)
+{
+	return path_component_valid(addr) && hr_exists(hr, "/sys/bus/pci/devices/%s", addr);
+}
+
+int pci_driver(const struct hostroot *hr, const char *addr, char *buf, size_t len)
+{
+	int r;
+
+	if (!path_component_valid(addr))
+		return -EINVAL;
+	r = hr_readlink(hr, buf, len, true, "/sys/bus/pci/devices/%s/driver", addr);
+	if (r == -ENOENT) {
+		buf[0] = '\0';
+		return 0;
+	}
+	return r;
+}
+
+int pci_iommu_group(const struct hostroot *hr, const char *addr)
+{
+	char g[32], *end;
+	long v;
+	int r;
+
+	if (!path_component_valid(addr))
+		return -EINVAL;
+	r = hr_readlink(hr, g, sizeof(g), true, "/sys/bus/pci/devices/%s/iommu_group", addr);
+	if (r < 0)
+		return r;
+	v = strtol(g, &end, 10);
+	return *end || end == g || v < 0 || v > 1 << 24 ? -EINVAL : (int)v;
+}
+
+int pci_group_devices(const struct hostroot *hr, int group, char ***ret)
+{
+	int r = hr_list(hr, ret, "/sys/kernel/iommu_groups/%d/devices", group);
+
+	if (r < 0)
+		return r;
+	qsort(*ret, strv_length(*ret), sizeof(char *), cmp_addr_strv);
+	return 0;
+}
+
+int pci_netdevs(const struct hostroot *hr, const char *addr, char ***ret)
+{
+	int r;
+
+	if (!path_component_valid(addr))
+		return -EINVAL;
+	r = hr_list(hr, ret, "/sys/bus/pci/devices/%s/net", addr);
+	if (r == -ENOENT) {
+		*ret = calloc(1, sizeof(char *));
+		return *ret ? 0 : -ENOMEM;
+	}
+	return r;
+}
+
+bool pci_is_bridge(const struct hostroot *hr, const char *addr)
+{
+	char c[32];
+
+	return path_component_valid(addr) &&
+	       hr_read_line(hr, c, sizeof(c), "/sys/bus/pci/devices/%s/class", addr) == 0 &&
+	       (strtoul(c, NULL, 16) >> 16) == 0x06;
+}
+
+int pci_vfs(const struct hostroot *hr, const char *pf, char ***ret)
+{
+	_cleanup_strv_free_ char **entries = NULL;
+	_cleanup_strv_free_ char **v = calloc(1, sizeof(char *));
+	size_t n = 0;
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	if (!path_component_valid(pf))
+		return -EINVAL;
+	r = hr_list(hr, &entries, "/sys/bus/pci/devices/%s", pf);
+	if (r < 0)
+		return r;
+	/* hr_list sorts in version order: virtfn2 before virtfn10. */
+	for (char **e = entries; *e; e++) {
+		char vf[PCI_ADDR_MAX];
+		unsigned idx;
+		char tail;
+
+		if (sscanf(*e, "virtfn%u%c", &idx, &tail) != 1)
+			continue;
+		if (hr_readlink(hr, vf, sizeof(vf), true, "/sys/bus/pci/devices/%s/%s", pf, *e) < 0)
+			continue;
+		if ((r = strv_push(&v, &n, vf)) < 0)
+			return r;
+	}
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
+/* Binding ------------------------------------------------------------------- */
+
+struct bound_to {
+	const char *addr, *driver;
+};
+
+static bool is_bound_to(const struct hostroot *hr, const void *data)
+{
+	const struct bound_to *b = data;
+	char drv[PCI_DRIVER_MAX];
+
+	return pci_driver(hr, b->addr, drv, sizeof(drv)) == 0 && strcmp(drv, b->driver) == 0;
+}
+
+#define STEP(...) do { if (step) snprintf(step, step_len, __VA_ARGS__); } while (0)
+
+int pci_bind(struct hostroot *hr, const char *addr, const char *driver, char *step, size_t step_len)
+{
+	char cur[PCI_DRIVER_MAX], rb[PCI_DRIVER_MAX];
+	struct bound_to want = { addr, driver };
+	int r;
+
+	if (!path_component_valid(addr) || !path_component_valid(driver))
+		return -EINVAL;
+	r = hr_write_attr(hr, driver, rb, sizeof(rb), "/sys/bus/pci/devices/%s/driver_override", addr);
+	if (r == 0 && strcmp(rb, driver) != 0)
+		r = -EIO;
+	if (r < 0) {
+		STEP("writing driver_override");
+		return r;
+	}
+	r = pci_driver(hr, addr, cur, sizeof(cur));
+	if (r < 0) {
+		STEP("reading the driver link");
+		return r;
+	}
+	if (strcmp(cur, driver) == 0)
+		return 0;
+	if (cur[0] && (r = hr_write_attr(hr, addr, NULL, 0, "/sys/bus/pci/drivers/%s/unbind", cur)) < 0) {
+		STEP("unbinding from %s", cur);
+		return r;
+	}
+	r = hr_write_attr(hr, addr, NULL, 0, "/sys/bus/pci/drivers_probe");
+	if (r < 0) {
+		STEP("writing drivers_probe");
+		return r;
+	}
+	if (pci_wait(hr, is_bound_to, &want, 10000) < 0) {
+		if (pci_driver(hr, addr, cur, sizeof(cur)) < 0)
+			cur[0] = '\0';
+		STEP("probing: the device is bound to %s, not %s", cur[0] ? cur : "no driver", driver);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+int pci_unbind_override(struct hostroot *hr, const char *addr, char *step, size_t step_len)
+{
+	char cur[PCI_DRIVER_MAX];
+	int r;
+
+	if (!path_component_valid(addr))
+		return -EINVAL;
+	/* An empty write does not reach the kernel; a newline clears the override. */
+	r = hr_write_attr(hr, "\n", NULL, 0, "/sys/bus/pci/devices/%s/driver_override", addr);
+	if (r < 0) {
+		STEP("clearing driver_override");
+		return r;
+	}
+	r = pci_driver(hr, addr, cur, sizeof(cur));
+	if (r < 0) {
+		STEP("reading the driver link");
+		return r;
+	}
+	if (cur[0] && (r = hr_write_attr(hr, addr, NULL, 0, "/sys/bus/pci/drivers/%s/unbind", cur)) < 0) {
+		STEP("unbinding from %s", cur);
+		return r;
+	}
+	r = hr_write_attr(hr, addr, NULL, 0, "/sys/bus/pci/drivers_probe");
+	if (r < 0)
+		STEP("writing drivers_probe");
+	return r;
+}
+
+int pci_driver_load(struct ctx *ctx, const char *driver)
+{
+	int r;
+
+	if (!path_component_valid(driver))
+		return -EINVAL;
+	if (hr_is_dir(&ctx->hr, "/sys/bus/pci/drivers/%s", driver))
+		return 0;
+	r = kmodules_load(ctx, driver);
+	if (r < 0)
+		return r;
+	/* Module init registers the driver before it returns. */
+	return hr_is_dir(&ctx->hr, "/sys/bus/pci/drivers/%s", driver) ? 0 : -ENOENT;
+}
+
+/* In use --------------------------------------------------------------------- */
+
+int pci_vfio_group_holder(const struct hostroot *hr, int group, char *who, size_t len)
+{
+	_cleanup_strv_free_ char **procs = NULL;
+	char node[64], rooted[4096];
+	int r;
+
+	snprintf(node, sizeof(node), "/dev/vfio/%d", group);
+	r = hr_path(hr, rooted, sizeof(rooted), "%s", node);
+	if (r < 0)
+		return r;
+	r = hr_list(hr, &procs, "/proc");
+	if (r < 0)
+		return r;
+	for (char **p = procs; *p; p++) {
+		_cleanup_strv_free_ char **fds = NULL;
+
+		if (strspn(*p, "0123456789") != strlen(*p))
+			continue;
+		if (hr_list(hr, &fds, "/proc/%s/fd", *p) < 0)
+			continue;   /* gone, or not ours to see */
+		for (char **f = fds; *f; f++) {
+			char target[4096], comm[64];
+
+			if (hr_readlink(hr, target, sizeof(target), false, "/proc/%s/fd/%s", *p, *f) < 0)
+				continue;
+			/* A process of a --root host sees the node at its rooted path. */
+			if (strcmp(target, node) != 0 && strcmp(target, rooted) != 0)
+				continue;
+			if (hr_read_line(hr, comm, sizeof(comm), "/proc/%s/comm", *p) < 0)
+				strcpy(comm, "?");
+			snprintf(who, len, "pid %s (%s)", *p, comm);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int vdpa_child(const struct hostroot *hr, const char *addr, char *name, size_t len)
+{
+	_cleanup_strv_free_ char **devs = NULL;
+
+	if (hr_list(hr, &devs, "/sys/bus/vdpa/devices") < 0)
+		return 0;
+	for (char **d = devs; *d; d++) {
+		char target[4096], parent[PCI_ADDR_MAX];
+
+		/* ../../../devices/pci0000:00/0000:03:00.2/vdpa0: the parent is the PCI device. */
+		if (hr_readlink(hr, target, sizeof(target), false, "/sys/bus/vdpa/devices/%s", *d) == 0 &&
+		    pci_addr_in_path(target, parent, sizeof(parent)) == 0 && strcmp(parent, addr) == 0) {
+			snprintf(name, len, "%s", *d);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static bool netdev_up(const struct hostroot *hr, const char *addr, const char *ifname)
+{
+	char v[32];
+
+	if (hr_read_line(hr, v, sizeof(v), "/sys/bus/pci/devices/%s/net/%s/operstate", addr, ifname) == 0 &&
+	    strcmp(v, "up") == 0)
+		return true;
+	/* Administratively up (IFF_UP) counts too: someone configured it. */
+	return hr_read_line(hr, v, sizeof(v), "/sys/bus/pci/devices/%s/net/%s/flags", addr, ifname) == 0 &&
+	       (strtoul(v, NULL, 16) & 0x1);
+}
+
+int pci_in_use(const struct hostroot *hr, const char *addr, char *why, size_t len)
+{
+	_cleanup_strv_free_ char **nets = NULL;
+	char drv[PCI_DRIVER_MAX], who[128];
+	int group;
+
+	if (pci_driver(hr, addr, drv, sizeof(drv)) == 0 && strcmp(drv, "vfio-pci") == 0 &&
+	    (group = pci_iommu_group(hr, addr)) >= 0 && pci_vfio_group_holder(hr, group, who, sizeof(who)) > 0) {
+		snprintf(why, len, "its /dev/vfio/%d is open by %s", group, who);
+		return 1;
+	}
+	if (vdpa_child(hr, addr, who, sizeof(who)) > 0) {
+		snprintf(why, len, "it is the parent of vDPA device %s", who);
+		return 1;
+	}
+	if (pci_netdevs(hr, addr, &nets) == 0)
+		for (char **n = nets; *n; n++)
+			if (path_component_valid(*n) && netdev_up(hr, addr, *n)) {
+				snprintf(why, len, "its interface %s is up", *n);
+				return 1;
+			}
+	return 0;
+}
+
+/* Waiting --------------------------------------------------------------------- */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void udev_unrefp(struct udev **u) { if (*u) udev_unref(*u); }
+static void udev_monitor_unrefp(struct udev_monitor **m) { if (*m) udev_monitor_unref(*m); }
+static void udev_queue_unrefp(struct udev_queue **q) { if (*q) udev_queue_unref(*q); }
+
+int pci_wait(const struct hostroot *hr, bool (*ready)(const struct hostroot *hr, const void *data),
+	     const void *data, int timeout_ms)
+{
+	_cleanup_(udev_unrefp) struct udev *udev = NULL;
+	_cleanup_(udev_monitor_unrefp) struct udev_monitor *mon = NULL;
+	long long deadline = now_ms() + timeout_ms;
+
+	if (ready(hr, data))
+		return 0;
+	if (!hr->is_real)
+		return -ETIMEDOUT;
+	udev = udev_new();
+	mon = udev ? udev_monitor_new_from_netlink(udev, "kernel") : NULL;
+	if (!mon || udev_monitor_enable_receiving(mon) < 0) {
+		log_debug("pci: no uevent monitor; checking once");
+		return ready(hr, data) ? 0 : -ETIMEDOUT;
+	}
+	for (;;) {
+		struct pollfd pfd = { .fd = udev_monitor_get_fd(mon), .events = POLLIN };
+		long long left;
+
+		/* Checked after the monitor is on, so no event is missed in between. */
+		if (ready(hr, data))
+			return 0;
+		left = deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, (int)left) > 0) {
+			struct udev_device *d = udev_monitor_receive_device(mon);
+			if (d)
+				udev_device_unref(d);
+		}
+	}
+}
+
+void pci_udev_settle(const struct hostroot *hr, int timeout_ms)
+{
+	_cleanup_(udev_unrefp) struct udev *udev = NULL;
+	_cleanup_(udev_queue_unrefp) struct udev_queue *q = NULL;
+	long long deadline = now_ms() + timeout_ms;
+	int fd;
+
+	if (!hr->is_real)
+		return;
+	udev = udev_new();
+	q = udev ? udev_queue_new(udev) : NULL;
+	if (!q || udev_queue_get_queue_is_empty(q))
+		return;
+	fd = udev_queue_get_fd(q);
+	while (fd >= 0 && !udev_queue_get_queue_is_empty(q)) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long long left = deadline - now_ms();
+
+		if (left <= 0) {
+			log_debug("pci: udev still busy after %d ms", timeout_ms);
+			return;
+		}
+		if (poll(&pfd, 1, (int)left) > 0)
+			udev_queue_flush(q);
+	}
+}

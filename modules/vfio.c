@@ -1,0 +1,483 @@
+/* [vfio]: bind devices to vfio-pci (driver_override, unbind, drivers_probe),
+ * refusing devices the host depends on or whose IOMMU group could not be
+ * given to a VM, unless force = yes; a device dropped from the profile goes
+ * back to its own driver. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "hostdeps.h"
+#include "log.h"
+#include "pci.h"
+#include "state.h"
+#include "util.h"
+
+#define STATE_NAME "vfio"
+#define VFIO "vfio-pci"
+#define MAX_SELECTORS 128
+
+struct refusal {
+	char addr[PCI_ADDR_MAX];
+	char reason[512];
+	bool forced;
+};
+
+struct vfio_config {
+	const struct setting *devices_s, *force_s;
+	struct pci_selector sel[MAX_SELECTORS];
+	size_t n_sel;
+	bool force;
+	/* Filled by plan, shown by report. */
+	struct refusal *refused;
+	size_t n_refused;
+};
+
+struct vfio_job {
+	char addr[PCI_ADDR_MAX];
+	char original[PCI_DRIVER_MAX];   /* driver before hostprep, "none" */
+};
+
+static int vfio_parse(struct ctx *ctx, void *config, const struct setting *s)
+{
+	struct vfio_config *c = config;
+
+	if (strcmp(s->key, "devices") == 0) {
+		_cleanup_strv_free_ char **items = strv_split(s->value, ",");
+
+		if (!items)
+			return -ENOMEM;
+		c->n_sel = 0;
+		c->devices_s = s;
+		for (char **i = items; *i; i++) {
+			if (c->n_sel >= MAX_SELECTORS) {
+				ctx_setting_error(ctx, s, "devices: more than %d selectors", MAX_SELECTORS);
+				return -EINVAL;
+			}
+			if (pci_selector_parse(*i, &c->sel[c->n_sel]) < 0) {
+				ctx_setting_error(ctx, s, "devices: '%s' is not a PCI address (0000:03:00.0 or 03:00.0), "
+						  "an interface name or vendor:device", *i);
+				return -EINVAL;
+			}
+			c->n_sel++;
+		}
+		return 0;
+	}
+	if (strcmp(s->key, "force") == 0) {
+		if (parse_bool(s->value, &c->force) < 0) {
+			ctx_setting_error(ctx, s, "force: expected yes or no, got '%s'", s->value);
+			return -EINVAL;
+		}
+		c->force_s = s;
+		return 0;
+	}
+	ctx_setting_error(ctx, s, "unknown key '%s' in [vfio] (expected devices, force)", s->key);
+	return -EINVAL;
+}
+
+static void vfio_free(void *config)
+{
+	free(((struct vfio_config *)config)->refused);
+}
+
+static bool in_strv(char *const *v, const char *s)
+{
+	for (; v && *v; v++)
+		if (strcmp(*v, s) == 0)
+			return true;
+	return false;
+}
+
+static int strv_append(char ***v, const char *s)
+{
+	size_t n = strv_length(*v);
+	char **nv = realloc(*v, (n + 2) * sizeof(char *));
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[n] = strdup(s);
+	nv[n + 1] = NULL;
+	return nv[n] ? 0 : -ENOMEM;
+}
+
+/* Group members that keep a VM from owning the group: endpoints on a host
+ * driver that the profile does not bind too.  Bridges and driverless
+ * devices are fine. */
+static int group_blockers(const struct hostroot *hr, int group, char *const *together, char *buf, size_t len)
+{
+	_cleanup_strv_free_ char **members = NULL;
+	int n = 0;
+
+	buf[0] = '\0';
+	if (pci_group_devices(hr, group, &members) < 0)
+		return 0;
+	for (char **m = members; *m; m++) {
+		char drv[PCI_DRIVER_MAX];
+
+		if (in_strv(together, *m) || pci_is_bridge(hr, *m) || pci_driver(hr, *m, drv, sizeof(drv)) < 0 ||
+		    !drv[0] || strcmp(drv, VFIO) == 0 || strcmp(drv, "pci-stub") == 0)
+			continue;
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s (%s)", n ? ", " : "", *m, drv);
+		n++;
+	}
+	return n;
+}
+
+/* Why the device must not go to vfio-pci, or NULL. */
+static const char *refusal(struct ctx *ctx, const struct hostdeps *deps, const char *addr, char *const *together,
+			   char *buf, size_t len)
+{
+	char blockers[384];
+	const char *dep;
+	uint64_t vfs;
+	int g = pci_iommu_group(&ctx->hr, addr);
+
+	if (g < 0) {
+		snprintf(buf, len, "it has no IOMMU group: the IOMMU is off (set [kernel] iommu = on or pt, then reboot)");
+		return buf;
+	}
+	if (group_blockers(&ctx->hr, g, together, blockers, sizeof(blockers)) > 0) {
+		snprintf(buf, len, "IOMMU group %d also holds %s on a host driver: list it in devices too, or unbind it",
+			 g, blockers);
+		return buf;
+	}
+	if ((dep = hostdeps_reason(deps, addr))) {
+		snprintf(buf, len, "the host depends on it: it %s", dep);
+		return buf;
+	}
+	if (hr_read_u64(&ctx->hr, &vfs, "/sys/bus/pci/devices/%s/sriov_numvfs", addr) == 0 && vfs > 0) {
+		snprintf(buf, len, "it has %llu VFs, which unbinding its driver destroys", (unsigned long long)vfs);
+		return buf;
+	}
+	return NULL;
+}
+
+static int record_update(struct ctx *ctx, const char *addr, const char *line)
+{
+	_cleanup_strv_free_ char **old = NULL;
+	_cleanup_strv_free_ char **items = NULL;
+	size_t n = 0;
+	int r = state_load(&ctx->hr, STATE_NAME, &old);
+
+	if (r < 0)
+		return r;
+	items = calloc(strv_length(old) + 2, sizeof(char *));
+	if (!items)
+		return -ENOMEM;
+	for (char **o = old; *o; o++) {
+		size_t l = strcspn(*o, " ");
+
+		if (l == strlen(addr) && strncmp(*o, addr, l) == 0) {
+			if (line)   /* keep the first original driver */
+				return 0;
+			continue;
+		}
+		if (!(items[n++] = strdup(*o)))
+			return -ENOMEM;
+	}
+	if (line && !(items[n++] = strdup(line)))
+		return -ENOMEM;
+	return state_save(&ctx->hr, STATE_NAME, items);
+}
+
+static bool node_present(const struct hostroot *hr, const void *data)
+{
+	return hr_exists(hr, "/dev/vfio/%d", *(const int *)data);
+}
+
+static int bind_apply(struct ctx *ctx, struct action *a)
+{
+	const struct vfio_job *j = a->data;
+	char step[256], line[128], drv[PCI_DRIVER_MAX];
+	int r, g;
+
+	r = pci_driver_load(ctx, VFIO);
+	if (r == -EOPNOTSUPP) {
+		action_set_state(a, ACTION_SKIPPED, VFIO " is not loaded, and modules are loaded only on the real root");
+		return 0;
+	}
+	if (r < 0) {
+		action_set_state(a, ACTION_FAILED, "loading " VFIO ": %s", strerror(-r));
+		return r;
+	}
+	/* Recorded first, so that a bind that fails half way can still be undone. */
+	snprintf(line, sizeof(line), "%s %s", j->addr, j->original);
+	r = record_update(ctx, j->addr, line);
+	if (r < 0) {
+		action_set_state(a, ACTION_FAILED, "recording it in /var/lib/hostprep/" STATE_NAME ": %s", strerror(-r));
+		return r;
+	}
+	r = pci_bind(&ctx->hr, j->addr, VFIO, step, sizeof(step));
+	if (pci_driver(&ctx->hr, j->addr, drv, sizeof(drv)) == 0)
+		action_set_current(a, drv[0] ? drv : "none");
+	if (r < 0) {
+		action_set_state(a, ACTION_FAILED, "%s: %s", step, strerror(-r));
+		return r;
+	}
+	g = pci_iommu_group(&ctx->hr, j->addr);
+	if (g < 0 || pci_wait(&ctx->hr, node_present, &g, 5000) < 0) {
+		action_set_state(a, ACTION_FAILED, "bound to " VFIO ", but /dev/vfio/%d did not appear", g);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+struct driver_is {
+	const char *addr, *driver;
+};
+
+static bool has_driver(const struct hostroot *hr, const void *data)
+{
+	const struct driver_is *d = data;
+	char drv[PCI_DRIVER_MAX];
+
+	return pci_driver(hr, d->addr, drv, sizeof(drv)) == 0 && strcmp(drv, d->driver) == 0;
+}
+
+static const char *group_holder(struct ctx *ctx, const char *addr, char *buf, size_t len)
+{
+	char who[128];
+	int g = pci_iommu_group(&ctx->hr, addr);
+
+	if (g < 0 || pci_vfio_group_holder(&ctx->hr, g, who, sizeof(who)) <= 0)
+		return NULL;
+	snprintf(buf, len, "dropped from the profile, but its /dev/vfio/%d is open by %s: keeping it on " VFIO, g, who);
+	return buf;
+}
+
+static int restore_apply(struct ctx *ctx, struct action *a)
+{
+	const struct vfio_job *j = a->data;
+	struct driver_is want = { j->addr, j->original };
+	char step[256], buf[256], drv[PCI_DRIVER_MAX];
+	int r;
+
+	if (group_holder(ctx, j->addr, buf, sizeof(buf))) {
+		action_set_state(a, ACTION_FAILED, "%s", buf);
+		return -EBUSY;
+	}
+	r = pci_unbind_override(&ctx->hr, j->addr, step, sizeof(step));
+	if (r < 0) {
+		action_set_state(a, ACTION_FAILED, "%s: %s", step, strerror(-r));
+		return r;
+	}
+	if (strcmp(j->original, "none") != 0)
+		(void)pci_wait(&ctx->hr, has_driver, &want, 10000);
+	if (pci_driver(&ctx->hr, j->addr, drv, sizeof(drv)) < 0)
+		drv[0] = '\0';
+	action_set_current(a, drv[0] ? drv : "none");
+	r = record_update(ctx, j->addr, NULL);
+	if (r < 0)
+		ctx_warn(ctx, "vfio %s: updating /var/lib/hostprep/" STATE_NAME ": %s", j->addr, strerror(-r));
+	if (strcmp(a->current, j->original) != 0) {
+		action_set_state(a, ACTION_FAILED, "released from " VFIO ", but the kernel bound it to %s, not %s",
+				 a->current, j->original);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static struct action *job_action(struct ctx *ctx, const char *addr, const char *cur, const char *want,
+				 action_apply_fn fn, const char *original)
+{
+	struct action *a = plan_action(ctx, addr, cur, want, fn);
+	struct vfio_job *j;
+
+	if (!a)
+		return NULL;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return NULL;
+	snprintf(j->addr, sizeof(j->addr), "%s", addr);
+	snprintf(j->original, sizeof(j->original), "%s", original);
+	a->data = j;
+	a->free_data = free;
+	return a;
+}
+
+static int add_refusal(struct vfio_config *c, const char *addr, const char *reason, bool forced)
+{
+	struct refusal *nv = realloc(c->refused, (c->n_refused + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	c->refused = nv;
+	snprintf(nv[c->n_refused].addr, sizeof(nv[c->n_refused].addr), "%s", addr);
+	snprintf(nv[c->n_refused].reason, sizeof(nv[c->n_refused].reason), "%s", reason);
+	nv[c->n_refused++].forced = forced;
+	return 0;
+}
+
+static int plan_device(struct ctx *ctx, struct vfio_config *c, const struct hostdeps *deps, const char *addr,
+		       char *const *wanted)
+{
+	char drv[PCI_DRIVER_MAX], buf[512];
+	const char *why;
+	struct action *a;
+	int r = pci_driver(&ctx->hr, addr, drv, sizeof(drv));
+
+	if (r < 0) {
+		action_set_state(plan_action(ctx, addr, NULL, VFIO, NULL), ACTION_FAILED, "reading its driver: %s",
+				 strerror(-r));
+		return 0;
+	}
+	a = job_action(ctx, addr, drv[0] ? drv : "none", VFIO, bind_apply, drv[0] ? drv : "none");
+	if (!a)
+		return -ENOMEM;
+	if (a->state != ACTION_PENDING)
+		return 0;
+	why = refusal(ctx, deps, addr, wanted, buf, sizeof(buf));
+	if (why && !c->force) {
+		action_set_state(a, ACTION_FAILED, "refused: %s (force = yes overrides)", why);
+		return add_refusal(c, addr, why, false);
+	}
+	if (why) {
+		ctx_warn(ctx, "vfio %s: force = yes: binding although %s", addr, why);
+		return add_refusal(c, addr, why, true);
+	}
+	if (!ctx->hr.is_real && !hr_is_dir(&ctx->hr, "/sys/bus/pci/drivers/" VFIO))
+		action_set_state(a, ACTION_SKIPPED, VFIO " is not loaded, and modules are loaded only on the real root");
+	return 0;
+}
+
+/* A device hostprep bound that the profile no longer lists goes back. */
+static int plan_restore(struct ctx *ctx, const char *line, char *const *wanted)
+{
+	char addr[PCI_ADDR_MAX], original[PCI_DRIVER_MAX], drv[PCI_DRIVER_MAX], ov[PCI_DRIVER_MAX], buf[256];
+	struct action *a;
+
+	if (sscanf(line, "%23s %63s", addr, original) != 2 || in_strv(wanted, addr) || !pci_exists(&ctx->hr, addr) ||
+	    !path_component_valid(original))
+		return 0;
+	if (pci_driver(&ctx->hr, addr, drv, sizeof(drv)) < 0)
+		return 0;
+	if (hr_read_line(&ctx->hr, ov, sizeof(ov), "/sys/bus/pci/devices/%s/driver_override", addr) < 0)
+		ov[0] = '\0';
+	/* Someone else moved it since: nothing of hostprep's is left to undo. */
+	if (strcmp(drv, VFIO) != 0 && strcmp(ov, VFIO) != 0)
+		return 0;
+	a = job_action(ctx, addr, drv[0] ? drv : "none", original, restore_apply, original);
+	if (!a)
+		return -ENOMEM;
+	if (group_holder(ctx, addr, buf, sizeof(buf)))
+		action_set_state(a, ACTION_FAILED, "%s", buf);
+	else
+		action_set_state(a, ACTION_PENDING, "dropped from the profile; back to its own driver");
+	return 0;
+}
+
+static int vfio_plan(struct ctx *ctx, void *config)
+{
+	struct vfio_config *c = config;
+	struct pci_list all = { 0 };
+	struct hostdeps deps = { 0 };
+	_cleanup_strv_free_ char **wanted = calloc(1, sizeof(char *));
+	_cleanup_strv_free_ char **record = NULL;
+	char err[512] = "";
+	int ret = 0, r;
+
+	if (!wanted)
+		return -ENOMEM;
+	for (size_t i = 0; c && i < c->n_sel; i++) {
+		_cleanup_strv_free_ char **devs = NULL;
+
+		if (c->sel[i].kind == PCI_SEL_ID && !all.dev && pci_enumerate(&ctx->hr, &all, err, sizeof(err)) < 0)
+			ctx_warn(ctx, "vfio: listing PCI devices: %s", err);
+		r = pci_resolve(&ctx->hr, all.dev ? &all : NULL, &c->sel[i], &devs);
+		if (r < 0 || !devs[0]) {
+			action_set_state(plan_action(ctx, c->sel[i].text, NULL, VFIO, NULL), ACTION_FAILED,
+					 r < 0 ? "listing PCI devices failed: %s" : "no device matches %s",
+					 r < 0 ? err : c->sel[i].text);
+			continue;
+		}
+		for (char **d = devs; *d; d++)
+			if (!in_strv(wanted, *d) && (r = strv_append(&wanted, *d)) < 0)
+				goto out;
+	}
+	if (wanted[0] && (r = hostdeps_collect(&ctx->hr, &deps)) < 0)
+		goto out;
+	for (char **u = deps.unresolved; u && *u; u++)
+		ctx_warn(ctx, "vfio: cannot tell which PCI device holds %s; that device is not protected", *u);
+	for (char **d = wanted; *d; d++)
+		if ((r = plan_device(ctx, c, &deps, *d, wanted)) < 0)
+			goto out;
+	r = state_load(&ctx->hr, STATE_NAME, &record);
+	if (r < 0) {
+		ctx_warn(ctx, "vfio: reading /var/lib/hostprep/" STATE_NAME ": %s", strerror(-r));
+		r = 0;
+		goto out;
+	}
+	for (char **l = record; *l; l++)
+		RET_GATHER(ret, plan_restore(ctx, *l, wanted));
+	r = 0;
+out:
+	hostdeps_free(&deps);
+	pci_list_free(&all);
+	RET_GATHER(ret, r);
+	return ret;
+}
+
+/* Every member is a bridge, driverless, or on vfio-pci/pci-stub. */
+static bool group_viable(const struct hostroot *hr, int group, struct json_object *blocking)
+{
+	char buf[512];
+	int n = group_blockers(hr, group, NULL, buf, sizeof(buf));
+
+	if (n > 0)
+		json_object_array_add(blocking, json_object_new_string(buf));
+	return n == 0;
+}
+
+static void vfio_report(struct ctx *ctx, struct json_object *caps)
+{
+	struct vfio_config *c = ctx_module_config(ctx, ctx->current);
+	struct json_object *o = json_object_new_object(), *devs = json_object_new_array(), *refused = json_object_new_array();
+	struct pci_list all = { 0 };
+
+	(void)pci_enumerate(&ctx->hr, &all, NULL, 0);
+	json_object_object_add(o, "driver_loaded", json_object_new_boolean(hr_is_dir(&ctx->hr, "/sys/bus/pci/drivers/" VFIO)));
+	for (size_t i = 0; i < all.n; i++) {
+		struct json_object *d, *blocking;
+		char drv[PCI_DRIVER_MAX], node[32];
+		int g;
+
+		if (pci_driver(&ctx->hr, all.dev[i].addr, drv, sizeof(drv)) < 0 || strcmp(drv, VFIO) != 0)
+			continue;
+		g = pci_iommu_group(&ctx->hr, all.dev[i].addr);
+		d = json_object_new_object();
+		blocking = json_object_new_array();
+		json_object_object_add(d, "address", json_object_new_string(all.dev[i].addr));
+		json_object_object_add(d, "name", json_object_new_string(all.dev[i].name));
+		json_object_object_add(d, "iommu_group", g < 0 ? NULL : json_object_new_int(g));
+		snprintf(node, sizeof(node), "/dev/vfio/%d", g);
+		json_object_object_add(d, "dev_node", g < 0 ? NULL : json_object_new_string(node));
+		json_object_object_add(d, "dev_node_present", json_object_new_boolean(g >= 0 && hr_exists(&ctx->hr, "%s", node)));
+		json_object_object_add(d, "viable", json_object_new_boolean(g >= 0 && group_viable(&ctx->hr, g, blocking)));
+		json_object_object_add(d, "blocking", blocking);
+		json_object_array_add(devs, d);
+	}
+	for (size_t i = 0; c && i < c->n_refused; i++) {
+		struct json_object *r = json_object_new_object();
+
+		json_object_object_add(r, "address", json_object_new_string(c->refused[i].addr));
+		json_object_object_add(r, "reason", json_object_new_string(c->refused[i].reason));
+		json_object_object_add(r, "forced", json_object_new_boolean(c->refused[i].forced));
+		json_object_array_add(refused, r);
+	}
+	pci_list_free(&all);
+	json_object_object_add(o, "devices", devs);
+	json_object_object_add(o, "refused", refused);
+	json_object_object_add(caps, "vfio", o);
+}
+
+const struct module module_vfio = {
+	.name = "vfio",
+	.section = "vfio",
+	.config_size = sizeof(struct vfio_config),
+	.parse = vfio_parse,
+	.plan = vfio_plan,
+	.report = vfio_report,
+	.free_config = vfio_free,
+};

@@ -535,14 +535,13 @@ static int plan_pf(struct ctx *ctx, const struct pf_config *pf, const char *addr
 	struct action *a;
 	uint64_t cur;
 	char ap[8];
-	bool want_autoprobe = pf->autoprobe;
+	bool to_vfio = strcmp(pf->vf_driver, "vfio-pci") == 0;
+	/* VFs going to vfio-pci must not be probed by their own driver first. */
+	bool want_autoprobe = pf->autoprobe_s ? pf->autoprobe : !to_vfio;
 
 	snprintf(job.addr, sizeof(job.addr), "%s", addr);
 	snprintf(job.vf_driver, sizeof(job.vf_driver), "%s", pf->vf_driver);
-	/* VFs going to vfio-pci must not be probed by their own driver first. */
-	if (!pf->autoprobe_s && strcmp(pf->vf_driver, "vfio-pci") == 0)
-		want_autoprobe = false;
-	if (pf->autoprobe_s || !want_autoprobe) {
+	if (pf->autoprobe_s || to_vfio) {
 		snprintf(target, sizeof(target), "%s autoprobe", addr);
 		if (hr_read_line(&ctx->hr, ap, sizeof(ap), "/sys/bus/pci/devices/%s/sriov_drivers_autoprobe", addr) < 0) {
 			action_set_state(plan_action(ctx, target, NULL, want_autoprobe ? "yes" : "no", NULL), ACTION_FAILED,

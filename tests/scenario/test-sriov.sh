@@ -1,0 +1,389 @@
+# [sriov]: VF creation, autoprobe order, VF drivers, the N→M policy with VFs
+# in use, the bounded write, records and rollback, selectors.  Fake PCI
+# devices come from tests/fakehost/add-pci.sh (see its header for the list).
+
+PF=/sys/bus/pci/devices/0000:03:00.0
+pcihost() { mkhost; "$TESTS_DIR/fakehost/add-pci.sh" "$ROOT" "$@"; }
+# A process holding /dev/vfio/GROUP open, visible in the fake root's /proc.
+hold_group() {
+	sleep 300 3<"$ROOT/dev/vfio/$1" &
+	HOLDER=$!
+	trap 'kill $HOLDER 2>/dev/null || true' EXIT
+	ln -s "/proc/$HOLDER" "$ROOT/proc/$HOLDER"
+}
+group_of() { basename "$(readlink "$ROOT/sys/bus/pci/devices/$1/iommu_group")"; }
+driver_of() { basename "$(readlink "$ROOT/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null || true; }
+
+two_vfs() {
+	profile p.ini <<'INI'
+[sriov 0000:03:00.0]
+numvfs = 2
+vf_driver = vfio-pci
+INI
+}
+
+test_sriov_create_sets_autoprobe_first_binds_vfs_and_is_idempotent() {
+	pcihost; two_vfs
+	hp -p "$P" -j apply
+	assert_rc 2
+	assert_file $PF/sriov_numvfs 2
+	assert_file $PF/sriov_drivers_autoprobe 0
+	# autoprobe is written before numvfs, and no VF driver ever probed them.
+	assert_eq "$(writes | grep -n 'sriov_' | cut -d' ' -f1 | sed 's|.*/||' | tr '\n' ' ')" \
+		"sriov_drivers_autoprobe sriov_numvfs " "write order"
+	assert_not_contains "$(writes)" "ixgbevf"
+	for vf in 0000:03:10.0 0000:03:10.2; do
+		assert_eq "$(driver_of $vf)" vfio-pci "$vf driver"
+		[ -e "$ROOT/dev/vfio/$(group_of $vf)" ] || fail "no /dev/vfio node for $vf"
+	done
+	assert_eq "$(readlink "$ROOT/sys/bus/pci/devices/0000:03:10.2/physfn" | xargs basename)" 0000:03:00.0 physfn
+	assert_eq "$(cat "$ROOT/var/lib/hostprep/sriov")" "0000:03:00.0 2" "record"
+	assert_eq "$(jqo '[.actions[].target] | join(",")')" \
+		"0000:03:00.0 autoprobe,0000:03:00.0 numvfs,0000:03:00.0 VF driver" "actions"
+	assert_eq "$(jqo '.actions[2].current')" "2x vfio-pci"
+	assert_eq "$(jqo '.capabilities.sriov[0].vfs | map(.driver) | join(",")')" "vfio-pci,vfio-pci"
+	assert_eq "$(jqo '.capabilities.sriov[0].name')" "Intel Corporation 82599ES 10-Gigabit SFI/SFP+ Network Connection"
+	clear_writes; snapshot
+	hp -p "$P" apply
+	assert_rc 0
+	assert_eq "$(writes)" "" "writes on the second apply"
+	assert_unchanged
+	hp -p "$P" audit
+	assert_rc 0
+}
+
+test_sriov_audit_writes_nothing() {
+	pcihost; two_vfs; snapshot
+	hp -p "$P" audit
+	assert_rc 2
+	assert_contains "$out" "0 -> 2"
+	assert_contains "$out" "yes -> no"
+	assert_eq "$(writes)" "" "writes"
+	assert_unchanged
+}
+
+test_sriov_autoprobe_yes_lets_the_vf_driver_probe() {
+	pcihost
+	profile p.ini <<'INI'
+[sriov ens1f0]
+numvfs = 3
+autoprobe = yes
+vf_driver = ixgbevf
+INI
+	hp -p "$P" -j apply
+	assert_rc 2
+	assert_eq "$(driver_of 0000:03:10.4)" ixgbevf
+	# The kernel probed them: no binding writes were needed.
+	assert_not_contains "$(writes)" "driver_override"
+	assert_eq "$(jqo '.actions[] | select(.target=="0000:03:00.0 VF driver") | .state')" changed
+	hp -p "$P" apply
+	assert_rc 0
+}
+
+test_sriov_n_to_m_goes_through_zero_when_unused() {
+	pcihost; two_vfs
+	hp -p "$P" apply; assert_rc 2
+	profile q.ini <<'INI'
+[sriov 0000:03:00.0]
+numvfs = 3
+vf_driver = vfio-pci
+INI
+	clear_writes
+	hp -p "$P" -j apply
+	assert_rc 2
+	assert_eq "$(writes | grep sriov_numvfs | cut -d' ' -f2 | tr '\n' ' ')" "0 3 " "numvfs writes"
+	assert_file $PF/sriov_numvfs 3
+	assert_eq "$(jqo '.actions[] | select(.target=="0000:03:00.0 VF driver") | .current')" "3x vfio-pci"
+	assert_eq "$(cat "$ROOT/var/lib/hostprep/sriov")" "0000:03:00.0 3" "record"
+}
+
+test_sriov_n_to_m_refused_while_a_vf_group_is_open() {
+	pcihost; two_vfs
+	hp -p "$P" apply; assert_rc 2
+	hold_group "$(group_of 0000:03:10.2)"
+	profile q.ini <<'INI'
+[sriov 0000:03:00.0]
+numvfs = 3
+INI
+	hp -p "$P" -j audit
+	assert_rc 4
+	assert_contains "$(jqo '.actions[] | select(.target=="0000:03:00.0 numvfs") | .message')" \
+		"VF 0000:03:10.2 is in use: its /dev/vfio/$(group_of 0000:03:10.2) is open by pid $HOLDER (sleep)"
+	clear_writes; snapshot
+	hp -p "$P" apply
+	assert_rc 4
+	assert_contains "$err" "keeping them"
+	assert_eq "$(writes)" "" "writes"
+	assert_unchanged
+	# Once the VM is gone, the change goes through.
+	kill $HOLDER; wait $HOLDER 2>/dev/null || true
+	hp -p "$P" apply
+	assert_rc 2
+	assert_file $PF/sriov_numvfs 3
+}
+
+test_sriov_n_to_m_refused_when_a_vf_interface_is_up() {
+	pcihost
+	profile p.ini <<'INI'
+[sriov 0000:03:00.0]
+numvfs = 2
+autoprobe = yes
+INI
+	hp -p "$P" apply; assert_rc 2
+	mkdir -p "$ROOT/sys/bus/pci/devices/0000:03:10.0/net/enp3s16"
+	echo up > "$ROOT/sys/bus/pci/devices/0000:03:10.0/net/enp3s16/operstate"
+	echo 0x1003 > "$ROOT/sys/bus/pci/devices/0000:03:10.0/net/enp3s16/flags"
+	sed -i 's/numvfs = 2/numvfs = 4/' "$P"
+	hp -p "$P" apply
+	assert_rc 4
+	assert_contains "$err" "VF 0000:03:10.0 is in use: its interface enp3s16 is up"
+	assert_file $PF/sriov_numvfs 2
+}
+
+test_sriov_n_to_m_refused_for_a_vdpa_parent() {
+	pcihost
+	profile p.ini <<'INI'
+[sriov 0000:03:00.0]
+numvfs = 1
+INI
+	hp -p "$P" apply; assert_rc 2
+	mkdir -p "$ROOT/sys/devices/pci0000:00/0000:03:10.0/vdpa0" "$ROOT/sys/bus/vdpa/devices"
+	ln -sr "$ROOT/sys/devices/pci0000:00/0000:03:10.0/vdpa0" "$ROOT/sys/bus/vdpa/devices/vdpa0"
+	sed -i 's/numvfs = 1/numvfs = 2/' "$P"
+	hp -p "$P" apply
+	assert_rc 4
+	assert_contains "$err" "VF 0000:03:10.0 is in use: it is the parent of vDPA device vdpa0"
+}
+
+test_sriov_reset_never_and_always() {
+	pcihost; two_vfs
+	hp -p "$P" apply; assert_rc 2
+	hold_group "$(group_of 0000:03:10.0)"
+	profile never.ini <<'INI'
+[sriov 0000:03:00.0]
+numvfs = 4
+reset = never
+INI
+	hp -p "$P" apply
+	assert_rc 4
+	assert_contains "$err" "changing 2 to 4 VFs goes through 0, which destroys them, and reset = never"
+	profile always.ini <<'INI'
+[sriov 0000:03:00.0]
+numvfs = 4
+reset = always
+INI
+	hp -p "$P" -j apply
+	assert_rc 2
+	assert_file $PF/sriov_numvfs 4
+	assert_contains "$(jqo '.warnings[0]')" "reset = always: removing the VFs although VF 0000:03:10.0 is in use"
+}
+
+test_sriov_kernel_refusal_is_reported() {
+	pcihost; two_vfs
+	mkdir -p "$ROOT/.kmodel/fail/sys/devices/pci0000:00/0000:03:00.0"
+	echo 16 > "$ROOT/.kmodel/fail/sys/devices/pci0000:00/0000:03:00.0/sriov_numvfs"
+	hp -p "$P" -j apply
+	assert_rc 6
+	assert_eq "$(jqo '.actions[1].state')" failed
+	assert_eq "$(jqo '.actions[1].message')" "writing 2 to sriov_numvfs: Device or resource busy"
+	[ ! -e "$ROOT/var/lib/hostprep/sriov" ] || fail "a PF recorded although nothing was created"
+}
+
+test_sriov_slow_write_is_bounded_and_reported() {
+	pcihost
+	profile p.ini <<'INI'
+[sriov 0000:03:00.0]
+numvfs = 2
+timeout = 1
+INI
+	mkdir -p "$ROOT/.kmodel/slow/sys/devices/pci0000:00/0000:03:00.0"
+	echo 4 > "$ROOT/.kmodel/slow/sys/devices/pci0000:00/0000:03:00.0/sriov_numvfs"
+	start=$(date +%s%N)
+	hp -p "$P" apply
+	elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+	assert_rc 4
+	assert_contains "$err" "writing 2 to sriov_numvfs did not return within 1 s"
+	[ "$elapsed" -lt 3500 ] || fail "apply took ${elapsed} ms, the timeout is 1 s"
+	# The child that waits for the driver keeps the lock until the write returns.
+	hp -p "$P" apply
+	assert_rc 1
+	assert_contains "$err" "holds"
+	flock -w 10 "$ROOT/run/hostprep.lock" true || fail "the writer did not finish"
+	assert_file $PF/sriov_numvfs 2
+	rm "$ROOT/.kmodel/slow/sys/devices/pci0000:00/0000:03:00.0/sriov_numvfs"
+	hp -p "$P" apply
+	assert_rc 0
+}
+
+test_sriov_dropped_pf_goes_back_to_zero() {
+	pcihost; two_vfs
+	hp -p "$P" apply; assert_rc 2
+	profile empty.ini <<'INI'
+[thp]
+enabled = madvise
+INI
+	hp -p "$P" -j audit
+	assert_rc 2
+	assert_eq "$(jqo '.actions[] | select(.module=="sriov") | .message')" \
+		"dropped from the profile; hostprep created these VFs"
+	hp -p "$P" apply
+	assert_rc 2
+	assert_file $PF/sriov_numvfs 0
+	[ ! -e "$ROOT/dev/vfio/7" ] || fail "the VF's vfio node is still there"
+	[ ! -e "$ROOT/var/lib/hostprep/sriov" ] || fail "record not removed"
+	hp -p "$P" apply
+	assert_rc 0
+}
+
+test_sriov_dropped_pf_is_kept_while_a_vf_is_in_use() {
+	pcihost; two_vfs
+	hp -p "$P" apply; assert_rc 2
+	hold_group "$(group_of 0000:03:10.0)"
+	profile empty.ini <<'INI'
+[thp]
+enabled = madvise
+INI
+	hp -p "$P" apply
+	assert_rc 4
+	assert_contains "$err" "dropped from the profile, but VF 0000:03:10.0 is in use"
+	assert_file $PF/sriov_numvfs 2
+}
+
+test_sriov_vfs_made_by_someone_else_are_not_removed() {
+	pcihost
+	echo 0 > "$ROOT$PF/sriov_drivers_autoprobe"
+	# Another tool creates 3 VFs through the same kernel model.
+	HOSTPREP_KMODEL_ROOT=$ROOT LD_PRELOAD=$KMODEL python3 -c \
+		'import os,sys; os.write(os.open(sys.argv[1], os.O_WRONLY), b"3")' "$ROOT$PF/sriov_numvfs"
+	assert_file $PF/sriov_numvfs 3
+	profile p.ini <<'INI'
+[thp]
+enabled = madvise
+INI
+	hp -p "$P" apply
+	assert_rc 0
+	assert_file $PF/sriov_numvfs 3
+}
+
+test_sriov_selector_by_id_configures_every_match() {
+	pcihost
+	profile p.ini <<'INI'
+[sriov 8086:10fb]
+numvfs = 1
+INI
+	hp -p "$P" -j apply
+	assert_rc 2
+	assert_eq "$(jqo '[.actions[].target] | join(",")')" "0000:03:00.0 numvfs,0000:03:00.1 numvfs"
+	assert_file /sys/bus/pci/devices/0000:03:00.1/sriov_numvfs 1
+	[ -d "$ROOT/sys/bus/pci/devices/0000:03:10.1" ] || fail "VF of 03:00.1 missing"
+}
+
+test_sriov_selector_short_address_and_interface() {
+	pcihost
+	profile p.ini <<'INI'
+[sriov 04:00.0]
+numvfs = 2
+[sriov ens1f1]
+numvfs = 1
+INI
+	hp -p "$P" -j apply
+	assert_rc 2
+	assert_file /sys/bus/pci/devices/0000:04:00.0/sriov_numvfs 2
+	assert_file /sys/bus/pci/devices/0000:03:00.1/sriov_numvfs 1
+	# The NVMe VFs: offset 1, stride 1.
+	assert_eq "$(driver_of 0000:04:00.1)" nvme
+}
+
+test_sriov_no_match_is_a_failed_action() {
+	pcihost
+	profile p.ini <<'INI'
+[sriov 0000:09:00.0]
+numvfs = 2
+[sriov 15b3:1017]
+numvfs = 2
+[sriov eth7]
+numvfs = 2
+INI
+	hp -p "$P" -j apply
+	assert_rc 4
+	assert_eq "$(jqo '[.actions[].message] | join("|")')" \
+		"no device matches 0000:09:00.0|no device matches 15b3:1017|no device matches eth7"
+}
+
+test_sriov_bad_selector_names_the_line_and_touches_nothing() {
+	pcihost; snapshot
+	profile p.ini <<'INI'
+[thp]
+enabled = never
+
+[sriov 03:00]
+numvfs = 2
+INI
+	hp -p "$P" apply
+	assert_rc 1
+	assert_contains "$err" "p.ini:4: [sriov 03:00]: not a PCI address"
+	assert_unchanged
+	assert_eq "$(writes)" "" "writes"
+}
+
+test_sriov_validate_errors_name_the_line() {
+	pcihost; snapshot
+	profile p.ini <<'INI'
+[sriov 0000:03:00.0]
+numvfs = 9
+[sriov eno1]
+numvfs = 1
+[sriov 04:00.0]
+autoprobe = no
+[sriov 0000:03:00.1]
+numvfs = 1
+reset = sometimes
+INI
+	hp -p "$P" apply
+	assert_rc 1
+	assert_contains "$err" "p.ini:9: reset: expected if-unused, never or always, got 'sometimes'"
+	sed -i '/reset = sometimes/d' "$P"
+	hp -p "$P" apply
+	assert_rc 1
+	assert_contains "$err" "p.ini:2: numvfs: 0000:03:00.0 (Intel Corporation 82599ES 10-Gigabit SFI/SFP+ Network Connection) offers at most 8 VFs"
+	assert_contains "$err" "p.ini:3: [sriov eno1]: 0000:02:00.0 (Intel Corporation 82574L Gigabit Network Connection) has no SR-IOV capability"
+	assert_contains "$err" "p.ini:5: [sriov 04:00.0] needs numvfs"
+	assert_unchanged
+}
+
+test_sriov_same_pf_twice_is_an_error() {
+	pcihost
+	profile p.ini <<'INI'
+[sriov 0000:03:00.0]
+numvfs = 1
+[sriov ens1f0]
+numvfs = 2
+INI
+	hp -p "$P" validate
+	assert_rc 1
+	assert_contains "$err" "p.ini:3: [sriov ens1f0] names 0000:03:00.0, as [sriov] at $P:1 does"
+}
+
+test_sriov_vfio_module_missing_is_skipped_on_a_fake_root() {
+	pcihost --no-vfio-module; two_vfs
+	hp -p "$P" -j apply
+	assert_rc 2
+	assert_eq "$(jqo '.actions[2].state')" skipped
+	assert_contains "$(jqo '.actions[2].message')" "vfio-pci is not loaded"
+	assert_eq "$(driver_of 0000:03:10.0)" ""
+}
+
+test_sriov_report_lists_pfs_and_vfs_like_lspci() {
+	pcihost; two_vfs
+	hp -p "$P" apply; assert_rc 2
+	hp -j report
+	assert_rc 0
+	assert_eq "$(jqo '[.capabilities.sriov[].address] | join(",")')" "0000:03:00.0,0000:03:00.1,0000:04:00.0"
+	assert_eq "$(jqo '.capabilities.sriov[0] | [.totalvfs, .numvfs, .autoprobe] | join(",")')" "8,2,false"
+	assert_eq "$(jqo '.capabilities.sriov[0].vfs[1] | [.address, .driver, .iommu_group] | join(",")')" \
+		"0000:03:10.2,vfio-pci,$(group_of 0000:03:10.2)"
+	if command -v lspci >/dev/null; then
+		assert_contains "$(lspci -A linux-sysfs -O sysfs.path="$ROOT/sys/bus/pci" -s 03:10.2 2>/dev/null)" \
+			"82599 Ethernet Controller Virtual Function"
+	fi
+}

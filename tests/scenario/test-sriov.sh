@@ -3,7 +3,8 @@
 # devices come from tests/fakehost/add-pci.sh (see its header for the list).
 
 PF=/sys/bus/pci/devices/0000:03:00.0
-pcihost() { mkhost; "$TESTS_DIR/fakehost/add-pci.sh" "$ROOT" "$@"; }
+# The lock file exists as after any earlier run, so snapshots compare only what apply did.
+pcihost() { mkhost; "$TESTS_DIR/fakehost/add-pci.sh" "$ROOT" "$@"; : > "$ROOT/run/hostprep.lock"; }
 # A process holding /dev/vfio/GROUP open, visible in the fake root's /proc.
 hold_group() {
 	sleep 300 3<"$ROOT/dev/vfio/$1" &

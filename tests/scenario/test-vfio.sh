@@ -1,0 +1,266 @@
+# [vfio]: binding with driver_override + unbind + drivers_probe, the safety
+# rails (IOMMU off, group siblings, default route, root/boot/swap disks, PFs
+# with VFs) and force, rollback of dropped devices, selectors, the report.
+
+# The lock file exists as after any earlier run, so snapshots compare only what apply did.
+pcihost() { mkhost; "$TESTS_DIR/fakehost/add-pci.sh" "$ROOT" "$@"; : > "$ROOT/run/hostprep.lock"; }
+hold_group() {
+	sleep 300 3<"$ROOT/dev/vfio/$1" &
+	HOLDER=$!
+	trap 'kill $HOLDER 2>/dev/null || true' EXIT
+	ln -s "/proc/$HOLDER" "$ROOT/proc/$HOLDER"
+}
+driver_of() { basename "$(readlink "$ROOT/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null || true; }
+vfio() { profile p.ini <<INI
+[vfio]
+devices = $1
+${2:-}
+INI
+}
+action() { jqo ".actions[] | select(.target==\"$1\") | .$2"; }
+
+test_vfio_binds_a_whole_group_and_is_idempotent() {
+	pcihost; vfio "0000:65:00.0, 65:00.1"
+	hp -p "$P" -j apply
+	assert_rc 2
+	assert_eq "$(driver_of 0000:65:00.0)" vfio-pci
+	assert_eq "$(driver_of 0000:65:00.1)" vfio-pci
+	assert_file /sys/bus/pci/devices/0000:65:00.0/driver_override vfio-pci
+	[ -e "$ROOT/dev/vfio/1" ] || fail "no /dev/vfio/1"
+	# The documented sequence, not new_id.
+	assert_eq "$(writes | grep 65:00.0 | awk '{print $1}' | sed 's|.*/0000:65:00.0/||; s|/sys/bus/pci/||' | tr '\n' ' ')" \
+		"driver_override drivers/nouveau/unbind drivers_probe " "bind sequence"
+	assert_not_contains "$(writes)" new_id
+	assert_eq "$(cat "$ROOT/var/lib/hostprep/vfio")" "0000:65:00.0 nouveau
+0000:65:00.1 snd_hda_intel" "record"
+	# The root port shares group 1 and stays on pcieport: bridges are fine.
+	assert_eq "$(driver_of 0000:00:01.0)" pcieport
+	assert_eq "$(jqo '.capabilities.vfio.devices | map(.address + "=" + (.viable|tostring) + "," + .dev_node) | join(" ")')" \
+		"0000:65:00.0=true,/dev/vfio/1 0000:65:00.1=true,/dev/vfio/1"
+	clear_writes; snapshot
+	hp -p "$P" apply
+	assert_rc 0
+	assert_eq "$(writes)" "" "writes on the second apply"
+	assert_unchanged
+	hp -p "$P" audit
+	assert_rc 0
+}
+
+test_vfio_group_sibling_on_a_host_driver_is_refused_unless_forced() {
+	pcihost; vfio 10de:1b80; snapshot
+	hp -p "$P" -j apply
+	assert_rc 4
+	assert_eq "$(action 0000:65:00.0 message)" \
+		"refused: IOMMU group 1 also holds 0000:65:00.1 (snd_hda_intel) on a host driver: list it in devices too, or unbind it (force = yes overrides)"
+	assert_eq "$(jqo '.capabilities.vfio.refused[0].address')" 0000:65:00.0
+	assert_unchanged
+	assert_eq "$(writes)" "" "writes"
+	vfio 10de:1b80 "force = yes"
+	hp -p "$P" -j apply
+	assert_rc 2
+	assert_eq "$(driver_of 0000:65:00.0)" vfio-pci
+	assert_contains "$(jqo '.warnings[0]')" "force = yes: binding although IOMMU group 1 also holds 0000:65:00.1"
+	assert_eq "$(jqo '.capabilities.vfio.refused[0].forced')" true
+	assert_eq "$(jqo '.capabilities.vfio.devices[0].viable')" false
+	assert_eq "$(jqo '.capabilities.vfio.devices[0].blocking[0]')" "0000:65:00.1 (snd_hda_intel)"
+}
+
+test_vfio_without_iommu_group_is_refused() {
+	pcihost --no-iommu; vfio 0000:65:00.0,0000:65:00.1
+	hp -p "$P" -j audit
+	assert_rc 4
+	assert_contains "$(action 0000:65:00.0 message)" "it has no IOMMU group: the IOMMU is off (set [kernel] iommu = on or pt, then reboot)"
+}
+
+test_vfio_default_route_interface_is_refused() {
+	pcihost --default-route eno1; vfio eno1
+	hp -p "$P" -j apply
+	assert_rc 4
+	assert_eq "$(action 0000:02:00.0 message)" \
+		"refused: the host depends on it: it carries the default route (eno1) (force = yes overrides)"
+	assert_eq "$(driver_of 0000:02:00.0)" e1000e
+}
+
+test_vfio_ipv6_default_route_is_refused() {
+	pcihost --default-route6 ens1f0; vfio 0000:03:00.0
+	hp -p "$P" -j audit
+	assert_rc 4
+	assert_contains "$(action 0000:03:00.0 message)" "carries the default route (ens1f0)"
+}
+
+test_vfio_lowers_of_bond_bridge_and_vlan_are_refused() {
+	pcihost --bond bond0:eno1,ens1f0 --vlan bond0.100:bond0 --bridge br0:bond0.100 --default-route br0
+	vfio "0000:02:00.0, 0000:03:00.0, 0000:03:00.1"
+	hp -p "$P" -j audit
+	assert_rc 4
+	assert_contains "$(action 0000:02:00.0 message)" "carries the default route (eno1, under br0)"
+	assert_contains "$(action 0000:03:00.0 message)" "carries the default route (ens1f0, under br0)"
+	assert_eq "$(action 0000:03:00.1 state)" pending
+}
+
+test_vfio_root_boot_and_swap_disks_are_refused() {
+	pcihost --swap /dev/nvme0n1p1; vfio "00:1f.2, 04:00.0"
+	hp -p "$P" -j audit
+	assert_rc 4
+	assert_contains "$(action 0000:00:1f.2 message)" "the host depends on it: it holds / (/dev/sda1)"
+	assert_contains "$(action 0000:04:00.0 message)" "it holds swap (/dev/nvme0n1p1)"
+}
+
+test_vfio_root_on_device_mapper_is_traced_to_the_disk() {
+	pcihost --root-on /dev/mapper/vg-root
+	mkdir -p "$ROOT/sys/devices/virtual/block/dm-0/slaves" "$ROOT/dev/mapper"
+	ln -sr "$ROOT/sys/devices/pci0000:00/0000:04:00.0/nvme/nvme0/block/nvme0n1/nvme0n1p1" \
+		"$ROOT/sys/devices/virtual/block/dm-0/slaves/nvme0n1p1"
+	ln -sr "$ROOT/sys/devices/virtual/block/dm-0" "$ROOT/sys/block/dm-0"
+	ln -s ../dm-0 "$ROOT/dev/mapper/vg-root"
+	vfio 1b36:0010
+	hp -p "$P" -j audit
+	assert_rc 4
+	assert_contains "$(action 0000:04:00.0 message)" "it holds / (/dev/mapper/vg-root)"
+}
+
+test_vfio_untraceable_root_is_a_warning() {
+	pcihost --root-on /dev/root; vfio 0000:03:00.1
+	hp -p "$P" -j audit
+	assert_rc 2
+	assert_contains "$(jqo '.warnings[0]')" "cannot tell which PCI device holds / on /dev/root"
+}
+
+test_vfio_pf_with_vfs_is_refused() {
+	pcihost
+	profile p.ini <<'INI'
+[sriov 0000:03:00.1]
+numvfs = 2
+INI
+	hp -p "$P" apply; assert_rc 2
+	vfio 0000:03:00.1
+	hp -p "$P" -j audit
+	assert_rc 4
+	assert_contains "$(action 0000:03:00.1 message)" "it has 2 VFs, which unbinding its driver destroys"
+}
+
+test_vfio_dropped_device_goes_back_to_its_driver() {
+	pcihost; vfio ens1f1
+	hp -p "$P" apply; assert_rc 2
+	assert_eq "$(driver_of 0000:03:00.1)" vfio-pci
+	profile empty.ini <<'INI'
+[vfio]
+devices = 0000:65:00.0, 0000:65:00.1
+INI
+	clear_writes
+	hp -p "$P" -j apply
+	assert_rc 2
+	assert_eq "$(action 0000:03:00.1 current)" ixgbe
+	assert_eq "$(action 0000:03:00.1 desired)" ixgbe
+	assert_eq "$(driver_of 0000:03:00.1)" ixgbe
+	assert_file /sys/bus/pci/devices/0000:03:00.1/driver_override "(null)"
+	assert_contains "$(writes)" "/sys/bus/pci/drivers/vfio-pci/unbind 0000:03:00.1"
+	assert_not_contains "$(cat "$ROOT/var/lib/hostprep/vfio")" 0000:03:00.1
+	hp -p "$P" apply
+	assert_rc 0
+}
+
+test_vfio_section_removed_entirely_restores_every_device() {
+	pcihost; vfio "65:00.0, 65:00.1"
+	hp -p "$P" apply; assert_rc 2
+	profile none.ini <<'INI'
+[thp]
+enabled = madvise
+INI
+	hp -p "$P" apply
+	assert_rc 2
+	assert_eq "$(driver_of 0000:65:00.0)" nouveau
+	assert_eq "$(driver_of 0000:65:00.1)" snd_hda_intel
+	[ ! -e "$ROOT/dev/vfio/1" ] || fail "/dev/vfio/1 still there"
+	[ ! -e "$ROOT/var/lib/hostprep/vfio" ] || fail "record left"
+}
+
+test_vfio_dropped_device_stays_while_its_group_is_open() {
+	pcihost; vfio 0000:03:00.1
+	hp -p "$P" apply; assert_rc 2
+	hold_group 5
+	profile none.ini <<'INI'
+[thp]
+enabled = madvise
+INI
+	hp -p "$P" apply
+	assert_rc 4
+	assert_contains "$err" "dropped from the profile, but its /dev/vfio/5 is open by pid $HOLDER (sleep): keeping it on vfio-pci"
+	assert_eq "$(driver_of 0000:03:00.1)" vfio-pci
+}
+
+test_vfio_device_moved_by_someone_else_is_left_alone() {
+	pcihost; vfio 0000:03:00.1
+	hp -p "$P" apply; assert_rc 2
+	# An operator put it back by hand.
+	HOSTPREP_KMODEL_ROOT=$ROOT LD_PRELOAD=$KMODEL python3 -c '
+import os, sys
+def w(p, v): os.write(os.open(sys.argv[1] + p, os.O_WRONLY), v.encode())
+w("/sys/bus/pci/devices/0000:03:00.1/driver_override", "\n")
+w("/sys/bus/pci/drivers/vfio-pci/unbind", "0000:03:00.1")
+w("/sys/bus/pci/drivers_probe", "0000:03:00.1")' "$ROOT"
+	assert_eq "$(driver_of 0000:03:00.1)" ixgbe
+	profile none.ini <<'INI'
+[thp]
+enabled = madvise
+INI
+	clear_writes
+	hp -p "$P" apply
+	assert_rc 0
+	assert_eq "$(writes)" "" "writes"
+}
+
+test_vfio_failed_bind_is_reported_and_can_be_rolled_back() {
+	pcihost; vfio 0000:03:00.1
+	mkdir -p "$ROOT/.kmodel/fail/sys/bus/pci"
+	echo 19 > "$ROOT/.kmodel/fail/sys/bus/pci/drivers_probe"
+	hp -p "$P" -j apply
+	assert_rc 4
+	assert_eq "$(action 0000:03:00.1 message)" "writing drivers_probe: No such device"
+	assert_eq "$(action 0000:03:00.1 current)" none
+	rm "$ROOT/.kmodel/fail/sys/bus/pci/drivers_probe"
+	profile none.ini <<'INI'
+[thp]
+enabled = madvise
+INI
+	hp -p "$P" apply
+	assert_rc 2
+	assert_eq "$(driver_of 0000:03:00.1)" ixgbe
+}
+
+test_vfio_device_that_does_not_bind_is_failed() {
+	pcihost
+	# Forced past "no IOMMU group": vfio-pci's probe then fails and the device stays unbound.
+	rm "$ROOT/sys/devices/pci0000:00/0000:03:00.1/iommu_group"
+	vfio 0000:03:00.1 "force = yes"
+	hp -p "$P" -j apply
+	assert_rc 4
+	assert_eq "$(action 0000:03:00.1 message)" "probing: the device is bound to no driver, not vfio-pci: No such device"
+	assert_eq "$(action 0000:03:00.1 current)" none
+}
+
+test_vfio_selectors_no_match_and_malformed() {
+	pcihost; vfio "0000:0a:00.0, 15b3:1017, eth9"
+	hp -p "$P" -j apply
+	assert_rc 4
+	assert_eq "$(jqo '[.actions[].message] | join("|")')" \
+		"no device matches 0000:0a:00.0|no device matches 15b3:1017|no device matches eth9"
+	snapshot
+	vfio "0000:03:00.1, 3:0.1"
+	hp -p "$P" apply
+	assert_rc 1
+	assert_contains "$err" "p.ini:2: devices: '3:0.1' is not a PCI address"
+	vfio "eno1" "force = maybe"
+	hp -p "$P" apply
+	assert_rc 1
+	assert_contains "$err" "p.ini:3: force: expected yes or no, got 'maybe'"
+	assert_unchanged
+}
+
+test_vfio_module_not_loaded_is_skipped_on_a_fake_root() {
+	pcihost --no-vfio-module; vfio 0000:03:00.1
+	hp -p "$P" -j apply
+	assert_rc 0
+	assert_eq "$(action 0000:03:00.1 state)" skipped
+	assert_eq "$(driver_of 0000:03:00.1)" ixgbe
+}

@@ -1,0 +1,155 @@
+/* PCI selectors and addresses, and the route/mount parsers behind the vfio
+ * safety rails: pure functions, table-driven. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "hostdeps.h"
+#include "hostroot.h"
+#include "pci.h"
+
+static void test_selector_forms(void **state)
+{
+	static const struct {
+		const char *in;
+		enum pci_selector_kind kind;
+		const char *canonical;   /* address or interface */
+		unsigned vendor, device;
+	} ok[] = {
+		{ "0000:03:00.0", PCI_SEL_ADDRESS, "0000:03:00.0", 0, 0 },
+		{ "03:00.0", PCI_SEL_ADDRESS, "0000:03:00.0", 0, 0 },
+		{ "0000:AF:1f.7", PCI_SEL_ADDRESS, "0000:af:1f.7", 0, 0 },
+		{ "10000:00:00.0", PCI_SEL_ADDRESS, "10000:00:00.0", 0, 0 },
+		{ "8086:10fb", PCI_SEL_ID, NULL, 0x8086, 0x10fb },
+		{ "10DE:1B80", PCI_SEL_ID, NULL, 0x10de, 0x1b80 },
+		{ "ens1f0", PCI_SEL_IFNAME, "ens1f0", 0, 0 },
+		{ "eth0.100", PCI_SEL_IFNAME, "eth0.100", 0, 0 },
+		{ "enp101s0f1np1", PCI_SEL_IFNAME, "enp101s0f1np1", 0, 0 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct pci_selector s;
+
+		assert_int_equal(pci_selector_parse(ok[i].in, &s), 0);
+		assert_int_equal(s.kind, ok[i].kind);
+		assert_string_equal(s.text, ok[i].in);
+		if (s.kind == PCI_SEL_ADDRESS)
+			assert_string_equal(s.addr, ok[i].canonical);
+		else if (s.kind == PCI_SEL_IFNAME)
+			assert_string_equal(s.ifname, ok[i].canonical);
+		else {
+			assert_int_equal(s.vendor, ok[i].vendor);
+			assert_int_equal(s.device, ok[i].device);
+		}
+	}
+}
+
+static void test_selector_malformed(void **state)
+{
+	static const char *const bad[] = {
+		"", "03:00", "3:0.0", "03:00.8", "03:20.0", "0000:03:00.0.1", "000:03:00.0", "0000:03:00.0:",
+		"8086:10fb0", "8086:10g0", "808:10fb", "a/b", "..", ".", "averyveryverylongname0",
+		"eth 0", "eth0,eth1", "zz:yy.1", "0000:03:0g.0", NULL,
+	};
+	(void)state;
+	for (const char *const *b = bad; *b; b++) {
+		struct pci_selector s;
+
+		if (pci_selector_parse(*b, &s) == 0)
+			fail_msg("'%s' parsed as a selector", *b);
+	}
+	assert_int_equal(pci_selector_parse(NULL, NULL), -EINVAL);
+}
+
+static void test_addr_order(void **state)
+{
+	(void)state;
+	assert_true(pci_addr_cmp("0000:03:00.0", "0000:03:00.1") < 0);
+	assert_true(pci_addr_cmp("0000:03:10.0", "0000:03:02.0") > 0);
+	assert_true(pci_addr_cmp("0000:0a:00.0", "0000:65:00.0") < 0);
+	assert_true(pci_addr_cmp("0000:ff:00.0", "10000:00:00.0") < 0);
+	assert_int_equal(pci_addr_cmp("0000:03:00.0", "0000:03:00.0"), 0);
+}
+
+static void test_addr_in_path(void **state)
+{
+	char a[PCI_ADDR_MAX];
+
+	(void)state;
+	assert_int_equal(pci_addr_in_path("../devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sda",
+					  a, sizeof(a)), 0);
+	assert_string_equal(a, "0000:00:1f.2");
+	assert_int_equal(pci_addr_in_path("../../devices/pci0000:00/0000:00:01.0/0000:03:00.0/net/ens1f0", a, sizeof(a)), 0);
+	assert_string_equal(a, "0000:03:00.0");
+	assert_int_equal(pci_addr_in_path("../../devices/pci0000:00/0000:00:03.0/virtio0/net/eth0", a, sizeof(a)), 0);
+	assert_string_equal(a, "0000:00:03.0");
+	assert_int_equal(pci_addr_in_path("../../devices/virtual/net/bond0", a, sizeof(a)), -ENOENT);
+}
+
+static void test_default_routes(void **state)
+{
+	char **v = NULL;
+	const char *v4 = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+			 "eno1\t0002A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n"
+			 "bond0\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+			 "eth9\t00000000\t0102A8C0\t0002\t0\t0\t100\t00000000\t0\t0\t0\n"
+			 "bond0\t00000000\t0202A8C0\t0003\t0\t0\t200\t00000000\t0\t0\t0\n";
+	const char *v6 =
+		"fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eno1\n"
+		"00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000001 00000000 00450003   ens1f0\n"
+		"00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo\n"
+		"00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200201     eth3\n";
+
+	(void)state;
+	assert_int_equal(route_default_ifaces_v4(v4, &v), 0);
+	assert_int_equal(strv_length(v), 1);
+	assert_string_equal(v[0], "bond0");   /* once, though two routes; not the down one */
+	strv_free(v);
+	assert_int_equal(route_default_ifaces_v6(v6, &v), 0);
+	assert_int_equal(strv_length(v), 1);
+	assert_string_equal(v[0], "ens1f0");  /* not lo, not an unreachable route */
+	strv_free(v);
+	assert_int_equal(route_default_ifaces_v4("", &v), 0);
+	assert_null(v[0]);
+	strv_free(v);
+}
+
+static void test_mounts_source(void **state)
+{
+	char src[256];
+	const char *m = "/dev/sda1 / ext4 rw 0 0\n"
+			"/dev/sda2 /boot ext4 rw 0 0\n"
+			"/dev/sdb1 /boot\\040efi vfat rw 0 0\n"
+			"/dev/nvme0n1p1 /boot/efi vfat rw 0 0\n"
+			"overlay / overlay rw 0 0\n";
+
+	(void)state;
+	assert_int_equal(mounts_source(m, "/boot", src, sizeof(src)), 0);
+	assert_string_equal(src, "/dev/sda2");
+	assert_int_equal(mounts_source(m, "/boot efi", src, sizeof(src)), 0);
+	assert_string_equal(src, "/dev/sdb1");
+	assert_int_equal(mounts_source(m, "/boot/efi", src, sizeof(src)), 0);
+	assert_string_equal(src, "/dev/nvme0n1p1");
+	/* The last mount on a point is the visible one. */
+	assert_int_equal(mounts_source(m, "/", src, sizeof(src)), 0);
+	assert_string_equal(src, "overlay");
+	assert_int_equal(mounts_source(m, "/srv", src, sizeof(src)), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_selector_forms),
+		cmocka_unit_test(test_selector_malformed),
+		cmocka_unit_test(test_addr_order),
+		cmocka_unit_test(test_addr_in_path),
+		cmocka_unit_test(test_default_routes),
+		cmocka_unit_test(test_mounts_source),
+	};
+
+	return cmocka_run_group_tests_name("pci", tests, NULL, NULL);
+}

@@ -81,7 +81,7 @@ check-vm: hostprep
 	@tests/run-all.sh $(BUILD) vm
 
 demo: deps
-	$(MAKE) hostprep
+	$(MAKE) hostprep $(KMODEL)
 	@tests/demo.sh
 
 bench: deps

@@ -10,7 +10,7 @@ HOSTPREP=/usr/sbin/hostprep
 RESULTS=/run/vm/results
 HOSTPREP_TIMEOUT=120
 
-say() { echo "vm: $*"; }
+say() { read -r _up _ </proc/uptime; echo "[$_up] vm: $*"; }
 
 _result() {	# _result PASS|FAIL NAME [REASON]
 	_name=$2
@@ -33,11 +33,11 @@ check_eq() {
 	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "${4:+$4: }got '$2', want '$3'"; fi
 }
 
-# check NAME REASON COMMAND...: pass when COMMAND succeeds
+# check NAME REASON COMMAND...: pass when COMMAND succeeds (its stdout is dropped)
 check() {
 	_n=$1 _r=$2
 	shift 2
-	if "$@"; then pass "$_n"; else fail "$_n" "$_r"; fi
+	if "$@" >/dev/null; then pass "$_n"; else fail "$_n" "$_r"; fi
 }
 
 # hp ARGS...: run hostprep with a time limit; stdout/stderr as they are
@@ -55,7 +55,8 @@ selected() { sed -n 's/.*\[\(.*\)\].*/\1/p' "$1"; }
 # snapshot: print the state hostprep could change, one "path:value" line each, sorted.
 # Only readable and writable attributes (counters such as free_hugepages are read-only and
 # would change by themselves), file contents under /etc, /var/lib, /boot and /run (but
-# /run/vm, the harness's own), the loaded modules, PCI driver bindings and vDPA devices.
+# /run/vm, the harness's own, and lock files, which hold the last holder's pid), the loaded
+# modules, PCI driver bindings and vDPA devices.
 # Extend it when a module gains new targets.
 snapshot() {
 	{
@@ -74,7 +75,8 @@ snapshot() {
 		done
 		ls -1 /sys/bus/vdpa/devices 2>/dev/null | sed 's|^|vdpa device:|'
 		sed 's/ .*//; s/^/module:/' /proc/modules
-		find /etc /var/lib /boot /run -path /run/vm -prune -o -type f -exec md5sum {} + 2>/dev/null |
+		find /etc /var/lib /boot /run -path /run/vm -prune -o -type f ! -name '*.lock' \
+			-exec md5sum {} + 2>/dev/null |
 			sed 's/^\([^ ]*\)  \(.*\)/\2:md5 \1/'
 	} | sort
 }

@@ -153,6 +153,29 @@ static const char *device_name(const struct pci_list *all, const char *addr)
 	return d ? d->name : "?";
 }
 
+/* The PFs a selector names.  VFs often share their PF's vendor:device
+ * (QEMU's NVMe does): a vendor:device selector skips them. */
+static int resolve_pfs(struct ctx *ctx, const struct pci_list *all, const struct pci_selector *sel, char ***ret)
+{
+	char **devs = NULL;
+	int r = pci_resolve(&ctx->hr, all, sel, &devs);
+
+	if (r < 0)
+		return r;
+	if (sel->kind == PCI_SEL_ID) {
+		char **keep = devs;
+
+		for (char **d = devs; *d; d++)
+			if (hr_exists(&ctx->hr, "/sys/bus/pci/devices/%s/physfn", *d))
+				free(*d);
+			else
+				*keep++ = *d;
+		*keep = NULL;
+	}
+	*ret = devs;
+	return 0;
+}
+
 static int sriov_validate(struct ctx *ctx, void *config)
 {
 	struct sriov_config *c = config;
@@ -180,7 +203,7 @@ static int sriov_validate(struct ctx *ctx, void *config)
 		struct pf_config *pf = &c->pf[i];
 		_cleanup_strv_free_ char **devs = NULL;
 
-		if (pci_resolve(&ctx->hr, &all, &pf->sel, &devs) < 0)
+		if (resolve_pfs(ctx, &all, &pf->sel, &devs) < 0)
 			continue;   /* planned as a failed action */
 		for (char **d = devs; *d; d++) {
 			uint64_t total;
@@ -643,7 +666,7 @@ static int sriov_plan(struct ctx *ctx, void *config)
 			if (pci_enumerate(&ctx->hr, &all, err, sizeof(err)) < 0)
 				ctx_warn(ctx, "sriov: listing PCI devices: %s", err);
 		}
-		r = pci_resolve(&ctx->hr, listed && all.dev ? &all : NULL, &pf->sel, &devs);
+		r = resolve_pfs(ctx, listed && all.dev ? &all : NULL, &pf->sel, &devs);
 		if (r < 0 || !devs[0]) {
 			action_set_state(plan_action(ctx, pf->instance, NULL, NULL, NULL), ACTION_FAILED,
 					 r < 0 ? "listing PCI devices failed: %s" : "no device matches %s",

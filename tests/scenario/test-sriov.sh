@@ -388,3 +388,18 @@ test_sriov_report_lists_pfs_and_vfs_like_lspci() {
 			"82599 Ethernet Controller Virtual Function"
 	fi
 }
+
+test_sriov_id_selector_skips_vfs_with_the_same_id() {
+	pcihost
+	# QEMU's NVMe VFs carry the PF's own id, 1b36:0010.
+	profile p.ini <<'INI'
+[sriov 1b36:0010]
+numvfs = 2
+INI
+	hp -p "$P" apply
+	assert_rc 2
+	[ -d "$ROOT/sys/bus/pci/devices/0000:04:00.2" ] || fail "VFs not created"
+	hp -p "$P" -j apply
+	assert_rc 0
+	assert_eq "$(jqo '[.actions[].target] | join(",")')" "0000:04:00.0 numvfs"
+}

@@ -187,41 +187,55 @@ static bool node_present(const struct hostroot *hr, const void *data)
 	return hr_exists(hr, "/dev/vfio/%d", *(const int *)data);
 }
 
-static int bind_apply(struct ctx *ctx, struct action *a)
+/* Records, binds, checks the node.  -EOPNOTSUPP: vfio-pci is not loaded
+ * under a root other than /.  why says what failed. */
+static int bind_device(struct ctx *ctx, const char *addr, const char *original, char *why, size_t len)
 {
-	const struct vfio_job *j = a->data;
-	char step[256], line[128], drv[PCI_DRIVER_MAX];
+	char step[256], line[128];
 	int r, g;
 
 	r = pci_driver_load(ctx, VFIO);
 	if (r == -EOPNOTSUPP) {
-		action_set_state(a, ACTION_SKIPPED, VFIO " is not loaded, and modules are loaded only on the real root");
-		return 0;
+		snprintf(why, len, VFIO " is not loaded, and modules are loaded only on the real root");
+		return r;
 	}
 	if (r < 0) {
-		action_set_state(a, ACTION_FAILED, "loading " VFIO ": %s", strerror(-r));
+		snprintf(why, len, "loading " VFIO ": %s", strerror(-r));
 		return r;
 	}
 	/* Recorded first, so that a bind that fails half way can still be undone. */
-	snprintf(line, sizeof(line), "%s %s", j->addr, j->original);
-	r = record_update(ctx, j->addr, line);
+	snprintf(line, sizeof(line), "%s %s", addr, original);
+	r = record_update(ctx, addr, line);
 	if (r < 0) {
-		action_set_state(a, ACTION_FAILED, "recording it in /var/lib/hostprep/" STATE_NAME ": %s", strerror(-r));
+		snprintf(why, len, "recording it in /var/lib/hostprep/" STATE_NAME ": %s", strerror(-r));
 		return r;
 	}
-	r = pci_bind(&ctx->hr, j->addr, VFIO, step, sizeof(step));
-	if (pci_driver(&ctx->hr, j->addr, drv, sizeof(drv)) == 0)
-		action_set_current(a, drv[0] ? drv : "none");
+	r = pci_bind(&ctx->hr, addr, VFIO, step, sizeof(step));
 	if (r < 0) {
-		action_set_state(a, ACTION_FAILED, "%s: %s", step, strerror(-r));
+		snprintf(why, len, "%s: %s", step, strerror(-r));
 		return r;
 	}
-	g = pci_iommu_group(&ctx->hr, j->addr);
+	g = pci_iommu_group(&ctx->hr, addr);
 	if (g < 0 || pci_wait(&ctx->hr, node_present, &g, 5000) < 0) {
-		action_set_state(a, ACTION_FAILED, "bound to " VFIO ", but /dev/vfio/%d did not appear", g);
+		snprintf(why, len, "bound to " VFIO ", but /dev/vfio/%d did not appear", g);
 		return -ENODEV;
 	}
 	return 0;
+}
+
+static int bind_apply(struct ctx *ctx, struct action *a)
+{
+	const struct vfio_job *j = a->data;
+	char why[512], drv[PCI_DRIVER_MAX];
+	int r = bind_device(ctx, j->addr, j->original, why, sizeof(why));
+
+	if (pci_driver(&ctx->hr, j->addr, drv, sizeof(drv)) == 0)
+		action_set_current(a, drv[0] ? drv : "none");
+	if (r == -EOPNOTSUPP)
+		action_set_state(a, ACTION_SKIPPED, "%s", why);
+	else if (r < 0)
+		action_set_state(a, ACTION_FAILED, "%s", why);
+	return r == -EOPNOTSUPP ? 0 : r;
 }
 
 struct driver_is {
@@ -310,6 +324,91 @@ static int add_refusal(struct vfio_config *c, const char *addr, const char *reas
 	return 0;
 }
 
+extern const struct module module_vfio;
+
+/* A selector that matches nothing yet while [sriov] is about to create VFs:
+ * resolved when applied, after the VFs exist. */
+struct deferred {
+	struct pci_selector sel;
+	bool force;
+};
+
+static bool vfs_coming(const struct ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_actions; i++) {
+		const struct action *a = ctx->actions[i];
+		size_t l = strlen(a->target);
+
+		if (strcmp(a->module, "sriov") == 0 && a->state == ACTION_PENDING && l > 7 &&
+		    strcmp(a->target + l - 7, " numvfs") == 0)
+			return true;
+	}
+	return false;
+}
+
+#define APPEND(buf, ...) snprintf((buf) + strlen(buf), sizeof(buf) - strlen(buf), __VA_ARGS__)
+
+static int deferred_apply(struct ctx *ctx, struct action *a)
+{
+	const struct deferred *d = a->data;
+	struct vfio_config *c = ctx_module_config(ctx, &module_vfio);
+	struct pci_list all = { 0 };
+	struct hostdeps deps = { 0 };
+	_cleanup_strv_free_ char **devs = NULL;
+	char bound[1024] = "", failures[2048] = "", err[256] = "";
+	int ret = 0, r;
+
+	if (d->sel.kind == PCI_SEL_ID && pci_enumerate(&ctx->hr, &all, err, sizeof(err)) < 0) {
+		action_set_state(a, ACTION_FAILED, "listing PCI devices: %s", err);
+		return -EIO;
+	}
+	r = pci_resolve(&ctx->hr, &all, &d->sel, &devs);
+	pci_list_free(&all);
+	if (r < 0 || !devs[0]) {
+		action_set_state(a, ACTION_FAILED, "no device matches %s, also after creating the VFs", d->sel.text);
+		return r < 0 ? r : -ENODEV;
+	}
+	if ((r = hostdeps_collect(&ctx->hr, &deps)) < 0)
+		return r;
+	for (char **dev = devs; *dev; dev++) {
+		char drv[PCI_DRIVER_MAX], buf[512], why[512];
+		const char *no;
+
+		if (pci_driver(&ctx->hr, *dev, drv, sizeof(drv)) == 0 && strcmp(drv, VFIO) == 0) {
+			APPEND(bound, "%s%s", bound[0] ? ", " : "", *dev);
+			continue;
+		}
+		no = refusal(ctx, &deps, *dev, devs, buf, sizeof(buf));
+		if (no) {
+			if (c)
+				(void)add_refusal(c, *dev, no, d->force);
+			if (!d->force) {
+				APPEND(failures, "%s%s: refused: %s", failures[0] ? "; " : "", *dev, no);
+				RET_GATHER(ret, -EPERM);
+				continue;
+			}
+			ctx_warn(ctx, "vfio %s: force = yes: binding although %s", *dev, no);
+		}
+		r = bind_device(ctx, *dev, drv[0] ? drv : "none", why, sizeof(why));
+		if (r == -EOPNOTSUPP) {
+			hostdeps_free(&deps);
+			action_set_state(a, ACTION_SKIPPED, "%s", why);
+			return 0;
+		}
+		if (r < 0) {
+			APPEND(failures, "%s%s: %s", failures[0] ? "; " : "", *dev, why);
+			RET_GATHER(ret, r);
+		} else {
+			APPEND(bound, "%s%s", bound[0] ? ", " : "", *dev);
+		}
+	}
+	hostdeps_free(&deps);
+	action_set_current(a, bound[0] ? bound : "none");
+	if (ret < 0)
+		action_set_state(a, ACTION_FAILED, "%s", failures);
+	return ret;
+}
+
 static int plan_device(struct ctx *ctx, struct vfio_config *c, const struct hostdeps *deps, const char *addr,
 		       char *const *wanted)
 {
@@ -386,6 +485,21 @@ static int vfio_plan(struct ctx *ctx, void *config)
 		if (c->sel[i].kind == PCI_SEL_ID && !all.dev && pci_enumerate(&ctx->hr, &all, err, sizeof(err)) < 0)
 			ctx_warn(ctx, "vfio: listing PCI devices: %s", err);
 		r = pci_resolve(&ctx->hr, all.dev ? &all : NULL, &c->sel[i], &devs);
+		if (r == 0 && !devs[0] && vfs_coming(ctx)) {
+			struct action *a = plan_action(ctx, c->sel[i].text, NULL, VFIO, deferred_apply);
+			struct deferred *d = calloc(1, sizeof(*d));
+
+			if (!a || !d) {
+				free(d);
+				r = -ENOMEM;
+				goto out;
+			}
+			*d = (struct deferred){ .sel = c->sel[i], .force = c->force };
+			a->data = d;
+			a->free_data = free;
+			action_set_state(a, ACTION_PENDING, "no such device yet: resolved once [sriov] has created the VFs");
+			continue;
+		}
 		if (r < 0 || !devs[0]) {
 			action_set_state(plan_action(ctx, c->sel[i].text, NULL, VFIO, NULL), ACTION_FAILED,
 					 r < 0 ? "listing PCI devices failed: %s" : "no device matches %s",

@@ -264,3 +264,38 @@ test_vfio_module_not_loaded_is_skipped_on_a_fake_root() {
 	assert_eq "$(action 0000:03:00.1 state)" skipped
 	assert_eq "$(driver_of 0000:03:00.1)" ixgbe
 }
+
+test_vfio_vf_ids_resolve_after_sriov_creates_the_vfs() {
+	pcihost
+	profile p.ini <<'INI'
+[sriov 0000:03:00.0]
+numvfs = 2
+autoprobe = no
+[vfio]
+devices = 8086:10ed
+INI
+	hp -p "$P" -j audit
+	assert_rc 2
+	assert_eq "$(action 8086:10ed message)" "no such device yet: resolved once [sriov] has created the VFs"
+	hp -p "$P" -j apply
+	assert_rc 2
+	assert_eq "$(action 8086:10ed current)" "0000:03:10.0, 0000:03:10.2"
+	assert_eq "$(driver_of 0000:03:10.2)" vfio-pci
+	assert_contains "$(cat "$ROOT/var/lib/hostprep/vfio")" "0000:03:10.2 none"
+	hp -p "$P" -j apply
+	assert_rc 0
+	assert_eq "$(jqo '[.actions[] | select(.module=="vfio") | .target] | join(",")')" "0000:03:10.0,0000:03:10.2"
+}
+
+test_vfio_id_without_match_and_no_vfs_coming_fails_at_once() {
+	pcihost
+	profile p.ini <<'INI'
+[sriov 0000:03:00.0]
+numvfs = 0
+[vfio]
+devices = 8086:10ed
+INI
+	hp -p "$P" -j audit
+	assert_rc 4
+	assert_eq "$(action 8086:10ed message)" "no device matches 8086:10ed"
+}

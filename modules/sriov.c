@@ -362,6 +362,8 @@ static const char *destroy_refusal(struct ctx *ctx, const struct pf_job *j, unsi
 		return NULL;
 	if (j->dropped)
 		snprintf(buf, len, "dropped from the profile, but %s: keeping its %u VFs", why, cur);
+	else if (j->want == 0)
+		snprintf(buf, len, "removing the %u VFs, but %s (reset = if-unused): keeping them", cur, why);
 	else
 		snprintf(buf, len, "changing %u to %u VFs goes through 0 and %s (reset = if-unused): keeping them", cur,
 			 j->want, why);

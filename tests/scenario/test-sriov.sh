@@ -403,3 +403,19 @@ INI
 	assert_rc 0
 	assert_eq "$(jqo '[.actions[].target] | join(",")')" "0000:04:00.0 numvfs"
 }
+
+test_sriov_explicit_zero_keeps_vfs_in_use() {
+	pcihost; two_vfs
+	hp -p "$P" apply; assert_rc 2
+	hold_group "$(group_of 0000:03:10.0)"
+	sed -i 's/numvfs = 2/numvfs = 0/' "$P"
+	hp -p "$P" apply
+	assert_rc 4
+	assert_contains "$err" "removing the 2 VFs, but VF 0000:03:10.0 is in use"
+	assert_file $PF/sriov_numvfs 2
+	kill $HOLDER; wait $HOLDER 2>/dev/null || true
+	hp -p "$P" apply
+	assert_rc 2
+	assert_file $PF/sriov_numvfs 0
+	[ ! -e "$ROOT/var/lib/hostprep/sriov" ] || fail "record left at 0 VFs"
+}

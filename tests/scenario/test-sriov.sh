@@ -419,3 +419,21 @@ test_sriov_explicit_zero_keeps_vfs_in_use() {
 	assert_file $PF/sriov_numvfs 0
 	[ ! -e "$ROOT/var/lib/hostprep/sriov" ] || fail "record left at 0 VFs"
 }
+
+test_sriov_libpci_error_is_reported_not_fatal() {
+	pcihost
+	# A device without its vendor attribute: libpci's default error handler would exit(1).
+	rm "$ROOT/sys/devices/pci0000:00/0000:02:00.0/vendor"
+	profile p.ini <<'INI'
+[sriov 8086:10fb]
+numvfs = 1
+[thp]
+enabled = never
+INI
+	hp -p "$P" -j apply
+	assert_rc 6
+	assert_contains "$(jqo '.actions[] | select(.target=="8086:10fb") | .message')" \
+		"listing PCI devices failed: Cannot open $ROOT/sys/bus/pci/devices/0000:02:00.0/vendor"
+	assert_eq "$(jqo '.actions[] | select(.target=="enabled") | .state')" changed
+	assert_eq "$(jqo '.capabilities.sriov | length')" 0
+}

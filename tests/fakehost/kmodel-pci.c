@@ -390,7 +390,9 @@ static void create_vf(const char *pf, int i, const char *pfdir_rel)
 	FILE *f;
 
 	sscanf(pf, "%x:%x:%x.%x", &dom, &bus, &dev, &fn);
-	rid = (bus << 8 | dev << 3 | fn) + (unsigned)dev_long(pf, "sriov_offset") + (unsigned)i * (unsigned)dev_long(pf, "sriov_stride");
+	/* Routing ID: PF + sriov_offset + i * sriov_stride. */
+	rid = (bus << 8 | dev << 3 | fn) + (unsigned)dev_long(pf, "sriov_offset") +
+	      (unsigned)i * (unsigned)dev_long(pf, "sriov_stride");
 	snprintf(vf, sizeof(vf), "%04x:%02x:%02x.%x", dom, rid >> 8 & 0xff, rid >> 3 & 0x1f, rid & 7);
 	snprintf(rel, sizeof(rel), "%.*s/%s", (int)(strrchr(pfdir_rel, '/') - pfdir_rel), pfdir_rel, vf);
 	kmodel_path(dir, sizeof(dir), "/%s", rel);

@@ -5,11 +5,14 @@
 #include "engine.h"
 
 extern const struct module module_system, module_hugepages, module_thp, module_cpu;
+extern const struct module module_kernel, module_kvm;
 
 const struct module *const modules[] = {
 	&module_system,        /* report only: CPU, virtualization, IOMMU, NUMA, kernel */
+	&module_kernel,        /* first: [hugepages] boot = yes relies on it */
 	&module_hugepages,
 	&module_thp,
 	&module_cpu,
+	&module_kvm,
 	NULL,
 };

@@ -638,7 +638,7 @@ static int kernel_config_apply(struct ctx *ctx, struct action *a)
 		action_set_state(a, ACTION_FAILED, "%s", msg ? msg : strerror(-r));
 		for (size_t i = 0; i < kb->n_args; i++)
 			if (pending[i])
-				action_set_state(kb->args[i].action, ACTION_FAILED, "not written: %s",
+				action_set_state(kb->args[i].action, ACTION_FAILED, "not in the boot configuration: %s",
 						 msg ? msg : strerror(-r));
 		return r;
 	}

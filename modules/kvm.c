@@ -162,8 +162,9 @@ static size_t wanted(struct ctx *ctx, const struct kvm_config *c, struct kvm_opt
 	return n;
 }
 
-/* "options MODULE k=v ..." lines, one per module in first-use order; NULL for none. */
-static char *options_lines(const struct kvm_option *w, size_t n)
+/* "options MODULE k=v ..." lines, one per module in first-use order, each
+ * ended by sep; NULL for none. */
+static char *options_lines(const struct kvm_option *w, size_t n, const char *sep)
 {
 	char buf[4096] = "";
 	size_t off = 0;
@@ -180,9 +181,14 @@ static char *options_lines(const struct kvm_option *w, size_t n)
 			if (strcmp(w[j].module, w[i].module) == 0)
 				off += (size_t)snprintf(buf + off, sizeof(buf) - off, " %s=%s", w[j].key, w[j].value);
 		if (off < sizeof(buf))
-			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "\n");
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s", sep);
 	}
-	return n ? strdup(buf) : NULL;
+	if (!n)
+		return NULL;
+	/* The separator ends a line in the file, joins lines in a report. */
+	if (strcmp(sep, "\n") != 0 && off >= strlen(sep) && off < sizeof(buf))
+		buf[off - strlen(sep)] = '\0';
+	return strdup(buf);
 }
 
 static char *file_content(const char *lines)
@@ -191,7 +197,7 @@ static char *file_content(const char *lines)
 			     "# apply, removed when the profile has none.  Do not edit.\n%s", lines);
 }
 
-/* The options lines of our file as it is, NULL when absent. */
+/* The options lines of our file as it is, joined by "; ", NULL when absent. */
 static char *current_lines(struct ctx *ctx)
 {
 	_cleanup_free_ char *text = NULL;
@@ -202,7 +208,7 @@ static char *current_lines(struct ctx *ctx)
 		return NULL;
 	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
 		if (l[0] != '#' && off < sizeof(buf))
-			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s\n", l);
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s", off ? "; " : "", l);
 	return strdup(buf);
 }
 
@@ -273,12 +279,13 @@ static int conf_apply(struct ctx *ctx, struct action *a)
 	const struct kvm_config *c = a->data;
 	struct kvm_option w[40];
 	size_t n = wanted(ctx, c, w, ARRAY_SIZE(w));
-	_cleanup_free_ char *content = a->desired ? file_content(a->desired) : NULL, *why = NULL;
+	_cleanup_free_ char *lines = options_lines(w, n, "\n"), *why = NULL;
+	_cleanup_free_ char *content = lines ? file_content(lines) : NULL;
 	int r;
 
-	if (a->desired && !content)
+	if (lines && !content)
 		return -ENOMEM;
-	r = a->desired ? hr_replace_file(&ctx->hr, content, 0644, CONF) : hr_unlink(&ctx->hr, CONF);
+	r = content ? hr_replace_file(&ctx->hr, content, 0644, CONF) : hr_unlink(&ctx->hr, CONF);
 	if (r < 0) {
 		action_set_state(a, ACTION_FAILED, "writing %s: %s", CONF, strerror(-r));
 		return r;
@@ -390,7 +397,7 @@ static int kvm_plan(struct ctx *ctx, void *config)
 	struct kvm_config *c = config;
 	struct kvm_option w[40];
 	size_t n = wanted(ctx, c, w, ARRAY_SIZE(w));
-	_cleanup_free_ char *want = options_lines(w, n), *have = current_lines(ctx), *why = NULL;
+	_cleanup_free_ char *want = options_lines(w, n, "; "), *have = current_lines(ctx), *why = NULL;
 	struct action *conf = NULL;
 
 	/* Without a [kvm] section, only undo our file. */

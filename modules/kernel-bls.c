@@ -209,10 +209,19 @@ static char *no_override(struct ctx *ctx, struct kboot *kb)
 	return NULL;
 }
 
+/* grubby edits every entry; the default one stands for them. */
+static int grubby_read_config(struct ctx *ctx, struct kboot *kb, char ***ret)
+{
+	(void)ctx;
+	*ret = NULL;
+	return kb->next ? cmdline_merge(kb->next, NULL, NULL, ret) : 0;
+}
+
 const struct boot_backend boot_grubby = {
 	.name = "grubby",
 	.config = "grubby --update-kernel=ALL",
 	.read_owned = grubby_read_owned,
+	.read_config = grubby_read_config,
 	.read_next = grubby_read_next,
 	.write = grubby_write,
 	.origin = grubby_origin,
@@ -357,10 +366,17 @@ static char *kcmdline_origin(struct ctx *ctx, struct kboot *kb, const char *toke
 	return entry_with(ctx, token, NULL);
 }
 
+static int kcmdline_read_config(struct ctx *ctx, struct kboot *kb, char ***ret)
+{
+	(void)kb;
+	return read_kcmdline(ctx, ret);
+}
+
 const struct boot_backend boot_kernel_cmdline = {
 	.name = "kernel-cmdline",
 	.config = KCMDLINE,
 	.read_owned = kcmdline_read_owned,
+	.read_config = kcmdline_read_config,
 	.read_next = kcmdline_read_next,
 	.write = kcmdline_write,
 	.origin = kcmdline_origin,

@@ -555,11 +555,30 @@ static int add_arg(struct ctx *ctx, struct kboot *kb, const char *text, bool rem
 
 static int kernel_config_apply(struct ctx *ctx, struct action *a);
 
+/* What the configuration holds of ours, in the profile's order: the
+ * arguments we own, and those someone else already put there. */
+static char *held_line(struct ctx *ctx, struct kboot *kb)
+{
+	_cleanup_strv_free_ char **config = NULL;
+	_cleanup_free_ char **v = calloc(strv_length(kb->desired) + strv_length(kb->owned) + 1, sizeof(char *));
+	size_t n = 0;
+
+	if (!v || (kb->backend->read_config && kb->backend->read_config(ctx, kb, &config) < 0))
+		return NULL;
+	for (char **d = kb->desired; *d; d++)
+		if (state_contains(kb->owned, *d) || (config && cmdline_find(config, *d, NULL) == CMDLINE_PRESENT))
+			v[n++] = *d;
+	for (char **o = kb->owned; *o; o++)
+		if (!state_contains(kb->desired, *o))
+			v[n++] = *o;
+	return n ? cmdline_join(v) : NULL;
+}
+
 static int plan_config(struct ctx *ctx, struct kboot *kb)
 {
-	_cleanup_free_ char *owned_line = kb->owned[0] ? cmdline_join(kb->owned) : NULL;
+	_cleanup_free_ char *held = held_line(ctx, kb);
 	_cleanup_free_ char *desired_line = kb->desired[0] ? cmdline_join(kb->desired) : NULL;
-	struct action *a = plan_action(ctx, kb->backend->config, owned_line, desired_line, kernel_config_apply);
+	struct action *a = plan_action(ctx, kb->backend->config, held, desired_line, kernel_config_apply);
 
 	if (!a)
 		return -ENOMEM;
@@ -653,6 +672,11 @@ static int kernel_config_apply(struct ctx *ctx, struct action *a)
 	for (size_t i = 0; i < kb->n_args; i++)
 		if (pending[i])
 			judge(ctx, kb, &kb->args[i], true);
+	{
+		_cleanup_free_ char *held = held_line(ctx, kb);
+
+		action_set_current(a, held);
+	}
 	action_set_state(a, ACTION_CHANGED, NULL);
 	return 0;
 }

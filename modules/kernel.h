@@ -38,6 +38,10 @@ struct boot_backend {
 	const char *config;
 	/* Our arguments as the boot configuration holds them now. */
 	int (*read_owned)(struct ctx *ctx, struct kboot *kb, char ***ret);
+	/* Tokens of the configuration we edit, when it also holds what is not
+	 * ours (an argument of the profile found there needs no write); NULL
+	 * when the configuration is ours alone. */
+	int (*read_config)(struct ctx *ctx, struct kboot *kb, char ***ret);
 	/* Tokens of the command line the next boot gets; *source says where
 	 * they were read (malloc'ed). */
 	int (*read_next)(struct ctx *ctx, struct kboot *kb, char ***ret, char **source);

@@ -2,7 +2,7 @@
 # Add a bootloader to a fake host made by mkhost.sh, with test doubles of the
 # host's own tools inside the root (hostprep runs them chrooted there, never the
 # build machine's).  busybox-static is the root's /bin/sh; every double appends
-# "TOOL ARGS" to ROOT/var/log/hostprep-test-calls; a file
+# "TOOL ARGS" to ROOT/.kmodel/calls; a file
 # ROOT/etc/hostprep-test/TOOL.fail makes TOOL print it on stderr and exit 1.
 #
 #   add-boot.sh ROOT grub [--grub-default VALUE] [--cmdline-linux "..."] [--no-update-grub]
@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
 done
 kver=$(cat "$root/proc/sys/kernel/osrelease")
 
-mkdir -p "$root"/{bin,usr/bin,usr/sbin,var/log,etc/hostprep-test,boot}
+mkdir -p "$root"/{bin,usr/bin,usr/sbin,etc/hostprep-test,boot,.kmodel}
 ln -f /bin/busybox "$root/bin/sh" 2>/dev/null || cp /bin/busybox "$root/bin/sh"
 for a in cat sed ls mv mkdir rm head tr sort; do ln -sfn sh "$root/bin/$a"; done
 
@@ -33,7 +33,7 @@ for a in cat sed ls mv mkdir rm head tr sort; do ln -sfn sh "$root/bin/$a"; done
 double() {
 	{
 		printf '#!/bin/sh\n# Test double of %s (tests/fakehost/add-boot.sh).\n' "$1"
-		printf 'echo "%s $*" >> /var/log/hostprep-test-calls\n' "$1"
+		printf 'echo "%s $*" >> /.kmodel/calls\n' "$1"
 		printf 'if [ -f /etc/hostprep-test/%s.fail ]; then cat /etc/hostprep-test/%s.fail >&2; exit 1; fi\n' "$1" "$1"
 		cat
 	} > "$root$2"
@@ -49,7 +49,7 @@ grub)
 	cat > "$root/etc/default/grub" <<CFG
 # If you change this file, run 'update-grub' afterwards to update
 # /boot/grub/grub.cfg.
-GRUB_DEFAULT=$grub_default
+GRUB_DEFAULT="$grub_default"
 GRUB_TIMEOUT=5
 GRUB_DISTRIBUTOR=\`lsb_release -i -s 2> /dev/null || echo Debian\`
 GRUB_CMDLINE_LINUX_DEFAULT="quiet"
@@ -172,5 +172,5 @@ SH
 	;;
 *) echo "add-boot: unknown layout $layout" >&2; exit 1 ;;
 esac
-rm -f "$root/var/log/hostprep-test-calls"
+rm -f "$root/.kmodel/calls"
 exit 0

@@ -436,8 +436,9 @@ static void kvm_report(struct ctx *ctx, struct json_object *caps)
 		state = "off";
 	json_object_object_add(o, "dev_kvm", json_object_new_boolean(hr_exists(&ctx->hr, "/dev/kvm")));
 	json_object_object_add(o, "module", mod ? json_object_new_string(mod) : NULL);
-	json_object_object_add(o, "nested", json_object_new_string(state));
-	json_object_object_add(o, "nested_param", have ? json_object_new_string(v) : NULL);
+	/* "nested" keeps its meaning (the parameter as the module shows it). */
+	json_object_object_add(o, "nested", have ? json_object_new_string(v) : NULL);
+	json_object_object_add(o, "nested_state", json_object_new_string(state));
 	json_object_object_add(caps, "kvm", o);
 }
 

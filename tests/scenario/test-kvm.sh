@@ -24,7 +24,7 @@ test_nested_idle_module_writes_conf_and_plans_reload() {
 	assert_eq "$(act 'kvm_intel nested' current)" N
 	assert_eq "$(act 'kvm_intel nested' desired)" Y
 	assert_contains "$(act 'kvm_intel nested' message)" "idle"
-	assert_eq "$(jqo '.capabilities.kvm.nested')" off
+	assert_eq "$(jqo '.capabilities.kvm.nested_state')" off
 	assert_unchanged
 	hp -p "$P" -j apply
 	assert_rc 2
@@ -32,8 +32,8 @@ test_nested_idle_module_writes_conf_and_plans_reload() {
 	# Module load/unload is for the real root only.
 	assert_eq "$(act 'kvm_intel nested' state)" skipped
 	assert_contains "$(act 'kvm_intel nested' message)" "under --root"
-	assert_eq "$(jqo '.capabilities.kvm.nested')" pending
-	assert_eq "$(jqo '.capabilities.kvm.nested_param')" N
+	assert_eq "$(jqo '.capabilities.kvm.nested_state')" pending
+	assert_eq "$(jqo '.capabilities.kvm.nested')" N
 	clear_writes; snapshot
 	hp -p "$P" apply
 	assert_rc 0
@@ -64,12 +64,12 @@ test_nested_module_not_loaded_and_already_active() {
 	assert_rc 2
 	assert_eq "$(act 'kvm_intel nested' state)" skipped
 	assert_contains "$(act 'kvm_intel nested' message)" "not loaded"
-	assert_eq "$(jqo '.capabilities.kvm.nested')" unavailable
+	assert_eq "$(jqo '.capabilities.kvm.nested_state')" unavailable
 	assert_eq "$(jqo '.capabilities.kvm.module')" null
 	mkhost; kvm_param kvm_intel nested Y
 	hp -p "$P" -j apply
 	assert_eq "$(act 'kvm_intel nested' state)" ok
-	assert_eq "$(jqo '.capabilities.kvm.nested')" active
+	assert_eq "$(jqo '.capabilities.kvm.nested_state')" active
 }
 
 test_amd_uses_kvm_amd_and_its_notation() {

@@ -69,6 +69,15 @@ struct kboot {
 
 extern const struct boot_backend boot_grub, boot_grubby, boot_kernel_cmdline;
 
+/* kernel-profile.c */
+int kernel_parse(struct ctx *ctx, void *config, const struct setting *s);
+int kernel_validate(struct ctx *ctx, void *config);
+void kernel_free_config(void *config);
+/* The arguments the profile wants, in order (c may be NULL: [hugepages] only). */
+int kernel_desired_args(struct ctx *ctx, const struct kernel_config *c, char ***ret);
+/* The key an argument is known by: a group's first token, else the token's key. */
+void kernel_arg_key(const char *arg, char *key, size_t len);
+
 /* Runs a tool of the host (chrooted under --root); 0 on exit status 0, else
  * -errno with *msg naming the tool, its status and its last stderr line. */
 int kernel_run_tool(struct ctx *ctx, char *const argv[], int timeout_ms, char **msg);

@@ -148,8 +148,10 @@ static void validate_cpus(struct ctx *ctx, const struct kernel_cpus *k, bool all
 /* Key an argument is known by: the first token of a group, else the token's key. */
 void kernel_arg_key(const char *arg, char *key, size_t len)
 {
-	if (strchr(arg, ' '))
-		snprintf(key, len, "%.*s", (int)strcspn(arg, " "), arg);
+	_cleanup_strv_free_ char **tokens = NULL;
+
+	if (cmdline_split(arg, &tokens) == 0 && tokens[0] && tokens[1])
+		snprintf(key, len, "%s", tokens[0]);
 	else
 		cmdline_key(arg, key, len);
 }

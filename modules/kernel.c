@@ -179,11 +179,9 @@ static void warn_conflicts(struct ctx *ctx, struct kboot *kb)
 	for (char **d = kb->desired; kb->next && *d; d++) {
 		char key[256];
 
-		if (strchr(*d, ' '))
-			continue;
-		cmdline_key(*d, key, sizeof(key));
-		if (cmdline_key_repeats(key))
-			continue;
+		kernel_arg_key(*d, key, sizeof(key));
+		if (strchr(key, '=') || cmdline_key_repeats(key))
+			continue;   /* a group (hugepagesz=1G ...) or a key that may repeat */
 		for (char **t = kb->next; *t; t++) {
 			char k[256];
 			_cleanup_free_ char *from = NULL;

@@ -409,3 +409,20 @@ INI
 	assert_contains "$(jqo '.warnings[]')" "d.ini:2: isolcpus includes CPU 0"
 	assert_unchanged
 }
+
+test_grub_quoted_argument_round_trips_through_the_shell() {
+	mkhost; boot grub
+	profile p.ini <<'INI'
+[kernel]
+args = acpi_osi="!Windows 2020" dyndbg=$x`y`
+INI
+	hp -p "$P" -j apply
+	assert_rc 2
+	assert_contains "$(cat "$ROOT/etc/default/grub.d/99-hostprep.cfg")" 'acpi_osi=\"!Windows 2020\" dyndbg=\$x\`y\`"'
+	assert_contains "$(grub_linux)" 'acpi_osi="!Windows 2020" dyndbg=$x`y`'
+	assert_eq "$(arg acpi_osi state)" pending-reboot
+	assert_eq "$(arg acpi_osi next_boot)" 'acpi_osi="!Windows 2020"'
+	assert_eq "$(arg dyndbg state)" pending-reboot
+	hp -p "$P" apply
+	assert_rc 0
+}

@@ -5,11 +5,13 @@
 #include "engine.h"
 
 extern const struct module module_system, module_hugepages, module_thp, module_cpu;
+extern const struct module module_vdpa;
 
 const struct module *const modules[] = {
 	&module_system,        /* report only: CPU, virtualization, IOMMU, NUMA, kernel */
 	&module_hugepages,
 	&module_thp,
 	&module_cpu,
+	&module_vdpa,         /* after sriov/vfio: VFs can be management devices */
 	NULL,
 };

@@ -29,7 +29,7 @@ KMODEL := $(BUILD)/tests/libkmodel.so
 
 # Debian packages that building and testing need (the VM suite's list is its own file).
 DEB_DEPS := build-essential pkg-config libinih-dev libpci-dev libudev-dev libkmod-dev \
-	libnl-3-dev libnl-genl-3-dev libjson-c-dev libcmocka-dev util-linux busybox-static jq \
+	libnl-3-dev libnl-genl-3-dev libjson-c-dev libcmocka-dev util-linux busybox-static jq time bc \
 	$(shell cat tests/vm/deps.txt 2>/dev/null)
 
 .PHONY: all deps check check-unit check-scenario check-vm demo bench install clean
@@ -81,7 +81,7 @@ check-vm: hostprep
 	@tests/run-all.sh $(BUILD) vm
 
 demo: deps
-	$(MAKE) hostprep
+	$(MAKE) hostprep $(KMODEL)
 	@tests/demo.sh
 
 bench: deps

@@ -38,6 +38,7 @@ static void action_free(struct action *a)
 		a->free_data(a->data);
 	free(a->target);
 	free(a->current);
+	free(a->previous);
 	free(a->desired);
 	free(a->message);
 	free(a);
@@ -252,6 +253,8 @@ void action_set_state(struct action *a, enum action_state state, const char *fmt
 
 void action_set_current(struct action *a, const char *current)
 {
+	if (!a->previous && a->current)
+		a->previous = TAKE_PTR(a->current);
 	free(a->current);
 	a->current = current ? strdup(current) : NULL;
 }

@@ -32,6 +32,7 @@ struct action {
 	const char *module;
 	char *target;
 	char *current;
+	char *previous;            /* current before apply changed it */
 	char *desired;
 	char *message;
 	enum action_state state;

@@ -33,6 +33,8 @@ static struct json_object *action_json(const struct action *a)
 	json_object_object_add(o, "current", jstr(a->current));
 	json_object_object_add(o, "desired", jstr(a->desired));
 	json_object_object_add(o, "message", jstr(a->message));
+	if (a->previous)
+		json_object_object_add(o, "previous", jstr(a->previous));
 	if (a->reboot || a->state == ACTION_PENDING_REBOOT)
 		json_object_object_add(o, "reboot_required", json_object_new_boolean(1));
 	return o;
@@ -129,9 +131,13 @@ static void print_actions(FILE *f, struct json_object *actions)
 	for (size_t i = 0; i < json_object_array_length(actions); i++) {
 		struct json_object *a = json_object_array_get_idx(actions, i);
 		const char *cur = sval(a, "current"), *des = sval(a, "desired"), *msg = sval(a, "message");
+		const char *prev = sval(a, "previous");
 
 		fprintf(f, "%-14s %-10s %-36s", sval(a, "state"), sval(a, "module"), sval(a, "target"));
-		if (cur || des)
+		/* After a change: what it was -> what it is now; else: now -> wanted. */
+		if (prev)
+			fprintf(f, " %s -> %s", prev, cur ? cur : "-");
+		else if (cur || des)
 			fprintf(f, " %s -> %s", cur ? cur : "-", des ? des : "-");
 		if (msg)
 			fprintf(f, "  (%s)", msg);

@@ -106,6 +106,8 @@ static int gov_apply(struct ctx *ctx, struct action *a)
 	}
 	if (ret < 0)
 		action_set_state(a, ACTION_FAILED, "setting governor %s: %s", a->desired, bad);
+	else
+		action_set_current(a, a->desired);   /* every policy read back as desired */
 	return ret;
 }
 
@@ -229,27 +231,42 @@ static int cpu_plan(struct ctx *ctx, void *config)
 	return plan_groups(ctx, plans, n);
 }
 
+/* Governor per CPU range: one entry per governor in use. */
 static void cpu_report(struct ctx *ctx, struct json_object *caps)
 {
 	_cleanup_strv_free_ char **names = NULL;
 	struct json_object *arr = json_object_new_array();
+	struct { char governor[64]; struct cpuset cpus; } groups[16];
+	size_t n = 0;
 
 	if (hr_list(&ctx->hr, &names, CPUFREQ_DIR) == 0)
 		for (char **pn = names; *pn; pn++) {
-			struct json_object *o;
 			struct cpuset cpus;
-			char gov[64], list[256];
+			char gov[64];
+			size_t g;
 
 			if (strncmp(*pn, "policy", 6) != 0 || read_space_cpus(ctx, *pn, &cpus) < 0 ||
 			    hr_read_line(&ctx->hr, gov, sizeof(gov), CPUFREQ_DIR "/%s/scaling_governor", *pn) < 0)
 				continue;
-			cpuset_format(&cpus, list, sizeof(list));
-			o = json_object_new_object();
-			json_object_object_add(o, "policy", json_object_new_string(*pn));
-			json_object_object_add(o, "cpus", json_object_new_string(list));
-			json_object_object_add(o, "governor", json_object_new_string(gov));
-			json_object_array_add(arr, o);
+			for (g = 0; g < n && strcmp(groups[g].governor, gov) != 0; g++)
+				;
+			if (g == n) {
+				if (n == ARRAY_SIZE(groups))
+					continue;
+				snprintf(groups[n].governor, sizeof(groups[n].governor), "%s", gov);
+				cpuset_zero(&groups[n++].cpus);
+			}
+			cpuset_foreach(c, &cpus) cpuset_set(&groups[g].cpus, c);
 		}
+	for (size_t g = 0; g < n; g++) {
+		struct json_object *o = json_object_new_object();
+		char list[1024];
+
+		cpuset_format(&groups[g].cpus, list, sizeof(list));
+		json_object_object_add(o, "governor", json_object_new_string(groups[g].governor));
+		json_object_object_add(o, "cpus", json_object_new_string(list));
+		json_object_array_add(arr, o);
+	}
 	json_object_object_add(caps, "cpufreq", arr);
 }
 

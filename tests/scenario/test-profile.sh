@@ -1,0 +1,206 @@
+# Bad profiles: each exits 1 with FILE:LINE on stderr and touches nothing,
+# for apply, audit and validate alike.
+
+# bad_profile LINE EXPECTED-MESSAGE <<INI
+bad_profile() {
+	local line=$1 msg=$2
+	profile bad.ini
+	for cmd in apply audit validate; do
+		snapshot
+		hp -p "$P" "$cmd"
+		[ "$rc" = 1 ] || fail "$cmd: exit code $rc, expected 1"
+		assert_contains "$err" "$P:$line: " "$cmd stderr"
+		assert_contains "$err" "$msg" "$cmd stderr"
+		[ -z "$out" ] || fail "$cmd printed a result for an invalid profile"
+		assert_unchanged
+		assert_eq "$(writes)" "" "writes"
+	done
+}
+
+test_unknown_section() { mkhost; bad_profile 2 "unknown section [hugepage]" <<'INI'
+[thp]
+[hugepage]
+2M = 4
+INI
+}
+test_unknown_key() { mkhost; bad_profile 3 "unknown key 'enable' in [thp]" <<'INI'
+[thp]
+enabled = never
+enable = never
+INI
+}
+test_bad_thp_value() { mkhost; bad_profile 2 "enabled: expected always, madvise or never" <<'INI'
+[thp]
+enabled = sometimes
+INI
+}
+test_thp_value_host_lacks() {
+	mkhost
+	echo "always [madvise]" > "$ROOT/sys/kernel/mm/transparent_hugepage/enabled"
+	bad_profile 2 "this kernel offers always madvise" <<'INI'
+[thp]
+enabled = never
+INI
+}
+test_hugepage_size_host_lacks() { mkhost --sizes 2048; bad_profile 3 "this host has no 1G hugepages" <<'INI'
+[hugepages]
+2M = 4
+1G = 2
+INI
+}
+test_hugepage_node_host_lacks() { mkhost --nodes 2; bad_profile 2 "this host has no NUMA node 5" <<'INI'
+[hugepages]
+2M.node5 = 4
+INI
+}
+test_hugepage_count_not_a_number() { mkhost; bad_profile 2 "'lots' is not a page count" <<'INI'
+[hugepages]
+2M = lots
+INI
+}
+test_hugepage_bad_size_key() { mkhost; bad_profile 2 "unknown key '3Q'" <<'INI'
+[hugepages]
+3Q = 1
+INI
+}
+test_hugepage_total_and_node_mixed() { mkhost; bad_profile 3 "give a total or per-node counts" <<'INI'
+[hugepages]
+2M = 8
+2M.node0 = 4
+INI
+}
+test_hugepage_default_without_boot() { mkhost; bad_profile 2 "default needs boot = yes" <<'INI'
+[hugepages]
+default = 1G
+INI
+}
+test_bad_boolean() { mkhost; bad_profile 2 "boot: expected yes or no" <<'INI'
+[hugepages]
+boot = perhaps
+INI
+}
+test_cpu_list_bad_syntax() { mkhost; bad_profile 3 "cpus: range 7-3 runs backwards" <<'INI'
+[cpu]
+governor = performance
+cpus = 7-3
+INI
+}
+test_cpu_not_on_host() { mkhost --cpus 8; bad_profile 3 "cpus: 4-11 is not within this host's CPUs (0-7)" <<'INI'
+[cpu]
+governor = performance
+cpus = 4-11
+INI
+}
+test_governor_bad_name() { mkhost; bad_profile 2 "'../x' is not a governor name" <<'INI'
+[cpu]
+governor = performance|../x
+INI
+}
+test_key_outside_section() { mkhost; bad_profile 1 "'governor' is outside any [section]" <<'INI'
+governor = performance
+INI
+}
+test_syntax_error() { mkhost; bad_profile 2 "syntax error" <<'INI'
+[thp]
+enabled never
+INI
+}
+test_section_takes_no_name() { mkhost; bad_profile 1 "[thp] takes no name" <<'INI'
+[thp extra]
+enabled = never
+INI
+}
+test_line_too_long_is_an_error_not_cut() {
+	mkhost
+	{ echo "[cpu]"; printf 'governor = performance|%0220d\n' 0; } | bad_profile 2 "longer than the 199 this parser holds"
+}
+test_include_loop() {
+	mkhost
+	profile a.ini <<'INI'
+[profile]
+include = bad.ini
+INI
+	profile bad.ini <<'INI'
+[profile]
+include = a.ini
+INI
+	hp -p "$P" apply
+	assert_rc 1
+	# The include that closes the loop is the one named.
+	assert_contains "$err" "$T/a.ini:2: include loop: $T/bad.ini is already being read"
+}
+test_include_missing_names_the_including_line() { mkhost; bad_profile 3 "cannot open" <<'INI'
+[thp]
+[profile]
+include = nowhere.ini
+INI
+}
+test_errors_in_include_name_the_included_file() {
+	mkhost
+	profile inc.ini <<'INI'
+[thp]
+enabled = bogus
+INI
+	profile top.ini <<'INI'
+[profile]
+include = inc.ini
+INI
+	hp -p "$P" apply
+	assert_rc 1
+	assert_contains "$err" "$T/inc.ini:2: enabled: expected"
+}
+test_all_errors_are_reported_not_just_the_first() {
+	mkhost
+	profile p.ini <<'INI'
+[thp]
+enabled = bogus
+defrag = bogus
+[nosuch]
+INI
+	hp -p "$P" validate
+	assert_rc 1
+	assert_contains "$err" "p.ini:2:"
+	assert_contains "$err" "p.ini:3:"
+	assert_contains "$err" "p.ini:4:"
+	assert_contains "$err" "3 error(s)"
+}
+test_profile_writable_by_others_is_refused_as_root() {
+	[ "$(id -u)" = 0 ] || return 0
+	mkhost
+	profile p.ini <<'INI'
+[thp]
+enabled = never
+INI
+	chmod 0666 "$P"
+	hp -p "$P" apply
+	assert_rc 1
+	assert_contains "$err" "must be owned by root and not writable by group or others"
+	chmod 0644 "$P"; chown 65534 "$P"
+	hp -p "$P" apply
+	assert_rc 1
+	assert_contains "$err" "owner 65534"
+}
+test_missing_profile() {
+	mkhost
+	hp -p "$T/none.ini" apply
+	assert_rc 1
+	assert_contains "$err" "cannot open $T/none.ini"
+}
+test_validate_good_profile() {
+	mkhost
+	profile p.ini <<'INI'
+[hugepages]
+2M = 4
+INI
+	hp -p "$P" validate
+	assert_rc 0
+	assert_contains "$out" "valid"
+	hp -p "$P" -j validate
+	assert_eq "$(jqo .valid)" true
+}
+test_bad_root() {
+	ROOT=$T/does-not-exist
+	hp report
+	assert_rc 1
+	assert_contains "$err" "does-not-exist"
+}

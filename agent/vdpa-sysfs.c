@@ -170,8 +170,7 @@ static long open_by(const struct hostroot *hr, const char *devnode, char *comm, 
 
 int vdpa_sysfs_in_use(const struct hostroot *hr, const char *name, char *why, size_t len)
 {
-	char node[300], ifname[64], comm[64];
-	uint64_t flags;
+	char node[300], ifname[64], comm[64], flags[32];
 	long pid;
 
 	if (vdpa_sysfs_vhost_dev(hr, name, node, sizeof(node)) == 0) {
@@ -183,9 +182,10 @@ int vdpa_sysfs_in_use(const struct hostroot *hr, const char *name, char *why, si
 			return 1;
 		}
 	}
-	/* IFF_UP is bit 0 of the interface flags. */
+	/* IFF_UP is bit 0 of the interface flags ("0x1003"). */
 	if (vdpa_sysfs_netdev(hr, name, ifname, sizeof(ifname)) == 0 &&
-	    hr_read_u64(hr, &flags, "/sys/class/net/%s/flags", ifname) == 0 && (flags & 1)) {
+	    hr_read_line(hr, flags, sizeof(flags), "/sys/class/net/%s/flags", ifname) == 0 &&
+	    (strtoul(flags, NULL, 16) & 1)) {
 		snprintf(why, len, "its interface %s is up", ifname);
 		return 1;
 	}

@@ -208,12 +208,16 @@ static void vdpa_free_config(void *config)
 	free(c->want);
 }
 
+/* A config nobody could read (no netlink under --root). */
+static const struct vdpa_net_config unknown_config;
+
 /* Descriptions: "mgmtdev=vdpasim_net mac=02:00:00:00:00:10 mtu=9000 driver=vhost_vdpa",
- * only with the keys the profile sets, so that current equals desired when converged. */
+ * only with the keys the profile sets, so that current equals desired when converged;
+ * cfg NULL describes the profile's values. */
 static void describe(const struct vdpa_want *w, const char *handle, const struct vdpa_net_config *cfg,
 		     const char *driver, char *buf, size_t len)
 {
-	char mac[32] = "?", mtu[16] = "?", vqp[16] = "1";
+	char mac[32] = "?", mtu[16] = "?", vqp[16] = "?";
 	size_t off;
 
 	if (!cfg || cfg->has_mac)
@@ -221,8 +225,8 @@ static void describe(const struct vdpa_want *w, const char *handle, const struct
 	if (!cfg || cfg->has_mtu)
 		snprintf(mtu, sizeof(mtu), "%u", cfg ? cfg->mtu : w->mtu);
 	/* Without VIRTIO_NET_F_MQ/RSS the kernel reports no max_vqp: one pair. */
-	if (!cfg || cfg->has_max_vqp)
-		snprintf(vqp, sizeof(vqp), "%u", cfg ? cfg->max_vqp : w->max_vqp);
+	if (!cfg || cfg != &unknown_config)
+		snprintf(vqp, sizeof(vqp), "%u", !cfg ? w->max_vqp : cfg->has_max_vqp ? cfg->max_vqp : 1);
 	off = (size_t)snprintf(buf, len, "mgmtdev=%s", handle);
 	if (w->has_mac && off < len)
 		off += (size_t)snprintf(buf + off, len - off, " mac=%s", mac);
@@ -550,7 +554,6 @@ static void plan_offline(struct ctx *ctx, const struct vdpa_config *c, char *con
 	for (size_t i = 0; c && i < c->n; i++) {
 		const struct vdpa_want *w = &c->want[i];
 		char desired[512], current[512], handle[VDPA_HANDLE_MAX] = "", drv[64] = "", bound[512];
-		struct vdpa_net_config unknown = { 0 };
 		struct action *a;
 
 		describe(w, w->handle, NULL, w->driver, desired, sizeof(desired));
@@ -562,7 +565,7 @@ static void plan_offline(struct ctx *ctx, const struct vdpa_config *c, char *con
 		}
 		(void)vdpa_sysfs_mgmtdev(&ctx->hr, w->name, handle, sizeof(handle));
 		(void)vdpa_sysfs_driver(&ctx->hr, w->name, drv, sizeof(drv));
-		describe(w, handle[0] ? handle : "?", &unknown, drv, current, sizeof(current));
+		describe(w, handle[0] ? handle : "?", &unknown_config, drv, current, sizeof(current));
 		if (strcmp(handle, w->handle) != 0) {
 			a = plan_action(ctx, w->name, current, desired, NULL);
 			if (w->recreate)

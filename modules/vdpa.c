@@ -325,22 +325,54 @@ static int fail(struct action *a, int r, const char *fmt, ...)
 	return r < 0 ? r : -EIO;
 }
 
-/* The family, loading the vdpa module when it is missing. */
-static int open_family(struct ctx *ctx, struct action *a, struct vdpa_nl **nl)
+/* The family; the vdpa module was loaded by its own action (plan_module). */
+static int open_family(struct action *a, struct vdpa_nl **nl)
 {
 	int r = vdpa_nl_open(nl);
 
-	if (r == -ENOENT) {
-		r = kmodules_load(ctx, "vdpa");
-		if (r < 0 && r != -ENOENT)
-			return fail(a, r, "loading the vdpa module: %s", strerror(-r));
-		r = vdpa_nl_open(nl);
-		if (r == -ENOENT)
-			return fail(a, r, "this kernel has no vDPA support (no vdpa generic netlink family)");
-	}
+	if (r == -ENOENT)
+		return fail(a, r, "this kernel has no vDPA support (no vdpa generic netlink family)");
 	if (r < 0)
 		return fail(a, r, "opening the vdpa generic netlink family: %s", strerror(-r));
 	return 0;
+}
+
+static bool driver_registered(struct ctx *ctx, const char *driver)
+{
+	return hr_is_dir(&ctx->hr, VDPA_BUS_DIR "/drivers/%s", driver);
+}
+
+static int apply_module(struct ctx *ctx, struct action *a)
+{
+	const char *name = a->data;
+	int r = kmodules_load(ctx, name);
+
+	if (r == -ENOENT)
+		return fail(a, r, "no %s module in this kernel%s", name,
+			    strcmp(name, "vdpa") == 0 ? ": it has no vDPA support" : "");
+	if (r < 0)
+		return fail(a, r, "loading %s: %s", name, strerror(-r));
+	action_set_current(a, "loaded");
+	return 0;
+}
+
+/* A kernel module gets an action of its own, planned once, before the first
+ * device that needs it: loading it is a change even if that device then fails. */
+static void plan_module(struct ctx *ctx, const char *name)
+{
+	char target[64];
+	struct action *a;
+
+	snprintf(target, sizeof(target), "module %s", name);
+	for (size_t i = 0; i < ctx->n_actions; i++)
+		if (strcmp(ctx->actions[i]->module, "vdpa") == 0 && strcmp(ctx->actions[i]->target, target) == 0)
+			return;
+	a = plan_action(ctx, target, "not loaded", "loaded", apply_module);
+	if (!a)
+		return;
+	a->data = (void *)name;   /* a static string */
+	if (!ctx->hr.is_real)
+		action_set_state(a, ACTION_SKIPPED, "modules cannot be loaded under --root %s", ctx->hr.dir);
 }
 
 static const struct vdpa_mgmtdev *find_mgmtdev(const struct vdpa_mgmtdev *m, size_t n, const char *bus,
@@ -405,7 +437,7 @@ static int ensure_driver(struct ctx *ctx, struct action *a, const char *name, co
 	r = vdpa_sysfs_in_use(&ctx->hr, name, why, sizeof(why));
 	if (r > 0)
 		return fail(a, -EBUSY, "bound to %s and in use: %s; not rebinding", cur, why);
-	r = kmodules_load(ctx, driver);
+	r = driver_registered(ctx, driver) ? 0 : kmodules_load(ctx, driver);
 	if (r == -EOPNOTSUPP) {
 		action_set_state(a, ACTION_SKIPPED, "%s is not loaded and modules cannot be loaded under --root %s",
 				 driver, ctx->hr.dir);
@@ -452,10 +484,10 @@ static int apply_create(struct ctx *ctx, struct action *a)
 	int r;
 
 	memcpy(req.mac, w->mac, 6);
-	r = open_family(ctx, a, &nl);
+	r = open_family(a, &nl);
 	if (r < 0)
 		return r;
-	/* Loaded before the device exists, so the device binds to it as it is created. */
+	/* Loaded (by its action) before the device exists, so the device binds to it on creation. */
 	r = kmodules_load(ctx, w->driver);
 	if (r < 0)
 		return fail(a, r, "loading %s: %s", w->driver, strerror(-r));
@@ -538,6 +570,19 @@ static bool in_profile(const struct vdpa_config *c, const char *name)
 	return false;
 }
 
+/* The device's action, after the module actions it needs when it is pending. */
+static void plan_job(struct ctx *ctx, enum job_kind kind, const struct vdpa_want *w, const char *current,
+		     const char *desired, enum action_state state, const char *msg)
+{
+	struct action *a;
+
+	if (state == ACTION_PENDING && !driver_registered(ctx, w->driver))
+		plan_module(ctx, w->driver);
+	a = job_action(ctx, kind, w, w->name, NULL, current, desired, kind == JOB_REBIND ? apply_rebind : apply_create);
+	if (a && a->state != ACTION_FAILED)
+		action_set_state(a, state, "%s", msg);
+}
+
 /* Netlink is for the running kernel only: under another root, sysfs tells what it can. */
 static void plan_offline(struct ctx *ctx, const struct vdpa_config *c, char *const *owned)
 {
@@ -577,10 +622,11 @@ static void plan_offline(struct ctx *ctx, const struct vdpa_config *c, char *con
 			continue;
 		}
 		if (strcmp(drv, w->driver) != 0) {
-			a = job_action(ctx, JOB_REBIND, w, w->name, NULL, current, desired, apply_rebind);
-			if (a && a->state == ACTION_PENDING)
-				action_set_state(a, ACTION_PENDING, "rebind to %s; mac, mtu and max_vqp cannot be read "
-						 "under --root (netlink only)", w->driver);
+			char msg[256];
+
+			snprintf(msg, sizeof(msg), "rebind to %s; mac, mtu and max_vqp cannot be read under --root "
+				 "(netlink only)", w->driver);
+			plan_job(ctx, JOB_REBIND, w, current, desired, ACTION_PENDING, msg);
 			continue;
 		}
 		bound_message(ctx, w->name, bound, sizeof(bound));
@@ -595,59 +641,57 @@ static void plan_want(struct ctx *ctx, struct vdpa_nl *nl, const struct vdpa_wan
 {
 	const struct vdpa_dev *d = NULL;
 	struct vdpa_net_config cfg = { 0 };
-	char desired[512], current[512], handle[VDPA_HANDLE_MAX], drv[64] = "", msg[1024];
-	struct action *a;
+	char desired[512], current[512], handle[VDPA_HANDLE_MAX], drv[64] = "", problem[1024], msg[1200];
 	int r;
 
 	describe(w, w->handle, NULL, w->driver, desired, sizeof(desired));
 	for (size_t i = 0; i < nd; i++)
 		if (strcmp(devs[i].name, w->name) == 0)
 			d = &devs[i];
-	mgmtdev_problem(w, m, nm, msg, sizeof(msg));
+	mgmtdev_problem(w, m, nm, problem, sizeof(problem));
 	if (!d) {
-		a = job_action(ctx, JOB_CREATE, w, w->name, NULL, "absent", desired, apply_create);
-		if (msg[0] && strcmp(w->bus, "pci") == 0 && !find_mgmtdev(m, nm, w->bus, w->mgmt) &&
-		    !hr_exists(&ctx->hr, "/sys/bus/pci/devices/%s", w->mgmt))
-			action_set_state(a, ACTION_PENDING, "%s does not exist yet (an SR-IOV VF of this run?); "
-					 "apply checks again", w->handle);
-		else if (msg[0])
-			action_set_state(a, ACTION_FAILED, "%s", msg);
+		if (!problem[0])
+			plan_job(ctx, JOB_CREATE, w, "absent", desired, ACTION_PENDING, "create");
+		else if (strcmp(w->bus, "pci") == 0 && !find_mgmtdev(m, nm, w->bus, w->mgmt) &&
+			 !hr_exists(&ctx->hr, "/sys/bus/pci/devices/%s", w->mgmt))
+			plan_job(ctx, JOB_CREATE, w, "absent", desired, ACTION_PENDING,
+				 "the PCI device does not exist yet (an SR-IOV VF of this run?); apply checks again");
+		else
+			plan_job(ctx, JOB_CREATE, w, "absent", desired, ACTION_FAILED, problem);
 		return;
 	}
 	vdpa_handle_format(d->mgmt_bus, d->mgmt_name, handle, sizeof(handle));
 	(void)vdpa_sysfs_driver(&ctx->hr, w->name, drv, sizeof(drv));
 	r = vdpa_nl_config_get(nl, w->name, &cfg);
-	describe(w, handle, &cfg, drv, current, sizeof(current));
+	describe(w, handle, r == 0 ? &cfg : &unknown_config, drv, current, sizeof(current));
 	if (r == 0 && strcmp(handle, w->handle) == 0 && config_matches(w, &cfg)) {
 		if (strcmp(drv, w->driver) == 0) {
 			bound_message(ctx, w->name, msg, sizeof(msg));
 			action_set_state(plan_action(ctx, w->name, desired, desired, NULL), ACTION_OK, "%s", msg);
-		} else {
-			a = job_action(ctx, JOB_REBIND, w, w->name, NULL, current, desired, apply_rebind);
-			action_set_state(a, ACTION_PENDING, "rebind from %s to %s", drv[0] ? drv : "no driver", w->driver);
+			return;
 		}
+		snprintf(msg, sizeof(msg), "rebind from %s to %s", drv[0] ? drv : "no driver", w->driver);
+		plan_job(ctx, JOB_REBIND, w, current, desired, ACTION_PENDING, msg);
 		return;
 	}
 	/* Same name, another configuration: a conflict. */
-	a = job_action(ctx, JOB_RECREATE, w, w->name, NULL, current, desired, apply_create);
 	if (!w->recreate) {
 		if (r < 0)
-			action_set_state(a, ACTION_FAILED, "exists, but its config is unreadable (%s); set recreate = yes "
-					 "to delete and re-create it", strerror(-r));
+			snprintf(msg, sizeof(msg), "exists, but its config is unreadable (%s); set recreate = yes to delete "
+				 "and re-create it", strerror(-r));
 		else
-			action_set_state(a, ACTION_FAILED, "exists with another configuration; set recreate = yes to "
-					 "delete and re-create it");
-		return;
+			snprintf(msg, sizeof(msg), "exists with another configuration; set recreate = yes to delete and "
+				 "re-create it");
+		plan_job(ctx, JOB_RECREATE, w, current, desired, ACTION_FAILED, msg);
+	} else if (vdpa_sysfs_in_use(&ctx->hr, w->name, problem, sizeof(problem)) > 0) {
+		snprintf(msg, sizeof(msg), "differs from the profile but is in use: %s; not re-creating", problem);
+		plan_job(ctx, JOB_RECREATE, w, current, desired, ACTION_FAILED, msg);
+	} else if (problem[0]) {
+		snprintf(msg, sizeof(msg), "differs from the profile and cannot be re-created: %s", problem);
+		plan_job(ctx, JOB_RECREATE, w, current, desired, ACTION_FAILED, msg);
+	} else {
+		plan_job(ctx, JOB_RECREATE, w, current, desired, ACTION_PENDING, "re-create (recreate = yes; not in use)");
 	}
-	if (vdpa_sysfs_in_use(&ctx->hr, w->name, msg, sizeof(msg)) > 0) {
-		action_set_state(a, ACTION_FAILED, "differs from the profile but is in use: %s; not re-creating", msg);
-		return;
-	}
-	mgmtdev_problem(w, m, nm, msg, sizeof(msg));
-	if (msg[0])
-		action_set_state(a, ACTION_FAILED, "differs from the profile and cannot be re-created: %s", msg);
-	else
-		action_set_state(a, ACTION_PENDING, "re-create (recreate = yes; not in use)");
 }
 
 static void plan_drop(struct ctx *ctx, const char *name, const char *handle, const struct vdpa_dev *devs, size_t nd)
@@ -704,19 +748,20 @@ static int vdpa_plan(struct ctx *ctx, void *config)
 	}
 	for (size_t i = 0; c && i < c->n; i++) {
 		const struct vdpa_want *w = &c->want[i];
-		char desired[512];
-		struct action *a;
+		char desired[512], msg[256];
 
 		if (r == 0) {
 			plan_want(ctx, nl, w, m, nm, devs, nd);
 			continue;
 		}
 		describe(w, w->handle, NULL, w->driver, desired, sizeof(desired));
-		a = job_action(ctx, JOB_CREATE, w, w->name, NULL, "absent", desired, apply_create);
-		if (r == -ENOENT)
-			action_set_state(a, ACTION_PENDING, "the vdpa module is not loaded; apply loads it");
-		else
-			action_set_state(a, ACTION_FAILED, "reading vDPA devices over netlink: %s", strerror(-r));
+		if (r == -ENOENT) {
+			plan_module(ctx, "vdpa");
+			plan_job(ctx, JOB_CREATE, w, "absent", desired, ACTION_PENDING, "create (after loading vdpa)");
+			continue;
+		}
+		snprintf(msg, sizeof(msg), "reading vDPA devices over netlink: %s", strerror(-r));
+		plan_job(ctx, JOB_CREATE, w, "absent", desired, ACTION_FAILED, msg);
 	}
 	return 0;
 }

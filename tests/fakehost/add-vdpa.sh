@@ -30,8 +30,10 @@ put() { mkdir -p "$(dirname "$root/$1")"; printf '%s\n' "$2" > "$root/$1"; }
 # relative symlink: link LINK (below root) -> TARGET (below root)
 rlink() { mkdir -p "$(dirname "$root/$1")" "$root/$2"; ln -sfn "$(realpath -m --relative-to="$(dirname "$root/$1")" "$root/$2")" "$root/$1"; }
 
+unloaded() { local u; for u in "${unloaded[@]}"; do [ "$u" = "$1" ] && return 0; done; return 1; }
 [ $bus = 1 ] || exit 0
 for d in vhost_vdpa virtio_vdpa; do
+	unloaded $d && continue   # a driver registers with the bus when its module loads
 	mkdir -p "$root/sys/bus/vdpa/drivers/$d"
 	: > "$root/sys/bus/vdpa/drivers/$d/bind"; : > "$root/sys/bus/vdpa/drivers/$d/unbind"
 done
@@ -39,9 +41,7 @@ mkdir -p "$root/sys/bus/vdpa/devices"
 put sys/bus/vdpa/drivers_autoprobe 1
 : > "$root/sys/bus/vdpa/drivers_probe"
 for m in vdpa vhost_vdpa virtio_vdpa vhost vhost_iotlb; do
-	skip=0
-	for u in "${unloaded[@]}"; do [ "$u" = "$m" ] && skip=1; done
-	[ $skip = 1 ] || put "sys/module/$m/refcnt" 0
+	unloaded $m || put "sys/module/$m/refcnt" 0
 done
 
 vhost_n=0 virtio_n=0

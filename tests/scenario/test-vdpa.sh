@@ -168,6 +168,9 @@ INI
 	snapshot
 	hp -p "$P" -j apply
 	assert_rc 0
+	assert_eq "$(jqo '[.actions[] | .target] | join(",")')" "module vhost_vdpa,vdpa0"
+	assert_eq "$(act "module vhost_vdpa" state)" skipped
+	assert_contains "$(act "module vhost_vdpa" message)" "modules cannot be loaded under --root"
 	assert_eq "$(act vdpa0 state)" skipped
 	assert_contains "$(act vdpa0 message)" "vhost_vdpa is not loaded and modules cannot be loaded under --root"
 	assert_eq "$(writes)" "" "writes"

@@ -5,7 +5,8 @@
 # linux-source-6.12 of exactly the image's version, against its linux-headers. The
 # downloads and the built modules stay in $CACHE; a second run only copies files.
 
-for m in vdpa vhost_vdpa virtio_vdpa; do
+# virtio_net: what virtio_vdpa's device needs (the kernel asks /sbin/modprobe for it)
+for m in vdpa vhost_vdpa virtio_vdpa virtio_net; do
 	hp_add_module "$m"
 done
 
@@ -15,7 +16,7 @@ kdebver=${kimage#*_}
 kdebver=${kdebver%_*}
 kabi=${KVER%-amd64}                     # 6.12.117+deb12
 kseries=$(echo "$KVER" | cut -d. -f1,2) # 6.12
-simdir=$CACHE/vdpa-sim/$KVER-$kdebver
+simdir=$CACHE/extra/$KVER/vdpa_sim
 simmods="vringh vdpa_sim vdpa_sim_net"
 
 vdpa_sim_build() {
@@ -25,9 +26,9 @@ vdpa_sim_build() {
 		d=$(hp_fetch_deb "$f") || return 1
 		debs+=("$d")
 	done
-	work=$(mktemp -d "${TMPDIR:-/tmp}/vdpa-sim.XXXXXX")
-	# shellcheck disable=SC2064 # expand now: $work is local
-	trap "rm -rf '$work'" RETURN
+	work=$WORK/vdpa-sim
+	rm -rf "$work"
+	mkdir -p "$work/root"
 	for d in "${debs[@]:1}"; do dpkg -x "$d" "$work/root"; done
 	hdr=$work/root/usr/src/linux-headers-$KVER
 	# The headers' Makefile includes the -common one by its installed, absolute path.
@@ -41,13 +42,14 @@ vdpa_sim_build() {
 	# CONFIG_DEBUG_INFO_BTF_MODULES= : no BTF for these modules, so no pahole needed.
 	make -s -C "$hdr" M="$work/build" CONFIG_DEBUG_INFO_BTF_MODULES= -j"$(nproc)" modules >&2 ||
 		{ echo "vdpa-sim: building the simulator modules failed" >&2; return 1; }
-	mkdir -p "$simdir.tmp"
-	for f in $simmods; do cp "$work/build/$f.ko" "$simdir.tmp/"; done
 	rm -rf "$simdir"
-	mv "$simdir.tmp" "$simdir"
+	mkdir -p "$simdir"
+	for f in $simmods; do cp "$work/build/$f.ko" "$simdir/"; done
+	echo "$kdebver" >"$simdir/.complete"
+	rm -rf "$work"
 }
 
-if [[ ! -f $simdir/vdpa_sim_net.ko ]]; then
+if [[ $(cat "$simdir/.complete" 2>/dev/null) != "$kdebver" ]]; then
 	log "vdpa-sim: building vringh, vdpa_sim, vdpa_sim_net for $KVER ($kdebver)"
 	debs=()
 	vdpa_sim_build

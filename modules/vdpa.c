@@ -539,11 +539,20 @@ static int apply_delete(struct ctx *ctx, struct action *a)
 	const struct vdpa_job *j = a->data;
 	_cleanup_vdpa_nl_ struct vdpa_nl *nl = NULL;
 	struct vdpa_dev_request req = { .name = j->name };
-	char msg[512];
+	struct vdpa_dev d = { 0 };
+	char msg[512], handle[VDPA_HANDLE_MAX];
 	int r = vdpa_nl_open(&nl);
 
 	if (r < 0)
 		return fail(a, r, "opening the vdpa generic netlink family: %s", strerror(-r));
+	/* Still the device hostprep made? */
+	r = vdpa_nl_dev_get(nl, j->name, &d);
+	if (r < 0 && r != -ENODEV)
+		return fail(a, r, "reading it: %s", strerror(-r));
+	vdpa_handle_format(d.mgmt_bus, d.mgmt_name, handle, sizeof(handle));
+	if (r == 0 && strcmp(handle, j->handle) != 0)
+		return fail(a, -EEXIST, "now on management device %s, not %s as recorded; not deleting it", handle,
+			    j->handle);
 	r = vdpa_sysfs_in_use(&ctx->hr, j->name, msg, sizeof(msg));
 	if (r > 0)
 		return fail(a, -EBUSY, "in use: %s; not deleting it", msg);

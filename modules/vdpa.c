@@ -136,6 +136,8 @@ static int vdpa_parse(struct ctx *ctx, void *config, const struct setting *s)
 	if (!w)
 		return -ENOMEM;
 	if (strcmp(s->key, "mgmtdev") == 0) {
+		/* PCI addresses are parsed here for now; interface names and the other selector
+		 * forms come with the shared PCI selector (agent/pci.h) when it lands. */
 		if (vdpa_handle_parse(s->value, w->bus, w->mgmt) < 0)
 			goto bad;
 		vdpa_handle_format(w->bus, w->mgmt, w->handle, sizeof(w->handle));

@@ -324,6 +324,9 @@ int engine_exit_code(const struct ctx *ctx)
 		enum action_state s = ctx->actions[i]->state;
 
 		failed |= s == ACTION_FAILED;
+		/* A failed action can still have changed the host (a partial hugepage grant). */
+		changed |= s == ACTION_FAILED && ctx->actions[i]->previous &&
+			   !streq_ptr(ctx->actions[i]->previous, ctx->actions[i]->current);
 		/* In audit, PENDING means apply would change something. */
 		changed |= s == ACTION_CHANGED || (s == ACTION_PENDING && ctx->command == CMD_AUDIT);
 	}

@@ -157,15 +157,14 @@ static int hp_apply(struct ctx *ctx, struct action *a)
 	action_set_current(a, (snprintf(val, sizeof(val), "%" PRIu64, got), val));
 	if (got < want && r >= 0 && ((struct hugepages_config *)ctx_module_config(ctx, &module_hugepages))->boot) {
 		action_set_state(a, ACTION_PENDING_REBOOT,
-				 "%s: asked for %" PRIu64 ", the kernel granted %" PRIu64
+				 "asked for %" PRIu64 ", the kernel granted %" PRIu64
 				 " now; the boot-time reservation (boot = yes) provides them after a reboot",
-				 name, want, got);
+				 want, got);
 		return 0;
 	}
 	if (got != want) {
-		action_set_state(a, ACTION_FAILED,
-				 "%s: asked for %" PRIu64 ", the kernel granted %" PRIu64 "%s%s", name, want, got,
-				 r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
+		action_set_state(a, ACTION_FAILED, "asked for %" PRIu64 ", the kernel granted %" PRIu64 "%s%s",
+				 want, got, r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
 		if (got < want && t->size_kb >= 1024 * 1024)
 			ctx_warn(ctx, "%s: 1G pages rarely allocate at runtime; reserve them at boot ([hugepages] boot = yes)",
 				 name);

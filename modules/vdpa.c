@@ -24,8 +24,6 @@
 
 struct vdpa_want {
 	char *name;
-	const struct setting *header;
-	const struct setting *mgmtdev_setting;
 	char bus[VDPA_BUS_MAX], mgmt[VDPA_NAME_MAX];
 	char handle[VDPA_HANDLE_MAX];
 	bool has_mac, has_mtu, has_max_vqp;
@@ -141,7 +139,6 @@ static int vdpa_parse(struct ctx *ctx, void *config, const struct setting *s)
 		if (vdpa_handle_parse(s->value, w->bus, w->mgmt) < 0)
 			goto bad;
 		vdpa_handle_format(w->bus, w->mgmt, w->handle, sizeof(w->handle));
-		w->mgmtdev_setting = s;
 	} else if (strcmp(s->key, "mac") == 0) {
 		if (mac_parse(s->value, w->mac) < 0)
 			goto bad;

@@ -6,6 +6,7 @@
 
 extern const struct module module_system, module_hugepages, module_thp, module_cpu;
 extern const struct module module_kernel, module_kvm;
+extern const struct module module_vdpa;
 
 const struct module *const modules[] = {
 	&module_system,        /* report only: CPU, virtualization, IOMMU, NUMA, kernel */
@@ -14,5 +15,6 @@ const struct module *const modules[] = {
 	&module_thp,
 	&module_cpu,
 	&module_kvm,
+	&module_vdpa,          /* after sriov/vfio: VFs can be management devices */
 	NULL,
 };

@@ -37,7 +37,7 @@ DEB_DEPS += pci.ids pciutils
 .PHONY: all deps check check-unit check-scenario check-vm demo bench install clean
 all: hostprep
 
-$(BUILD)/%.o: %.c $(wildcard agent/*.h modules/*.h) Makefile
+$(BUILD)/%.o: %.c $(wildcard agent/*.h agent/uapi/*.h modules/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

@@ -41,6 +41,7 @@ static void action_free(struct action *a)
 	free(a->previous);
 	free(a->desired);
 	free(a->message);
+	json_object_put(a->extra);
 	free(a);
 }
 
@@ -303,6 +304,12 @@ int engine_apply(struct ctx *ctx)
 			a->state = ACTION_CHANGED;
 		log_info("%s %s: %s", a->module, a->target, action_state_name(a->state));
 	}
+	for (size_t i = 0; modules[i]; i++)
+		if (modules[i]->finish) {
+			ctx->current = modules[i];
+			modules[i]->finish(ctx, ctx->configs[i]);
+		}
+	ctx->current = NULL;
 	return 0;
 }
 

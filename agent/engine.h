@@ -11,6 +11,7 @@
 #include "profile.h"
 
 enum command { CMD_APPLY, CMD_AUDIT, CMD_REPORT, CMD_VALIDATE, CMD_VERSION };
+enum reboot_policy { REBOOT_NEVER, REBOOT_IF_NEEDED };
 
 enum action_state {
 	ACTION_OK,              /* already as desired */
@@ -40,6 +41,7 @@ struct action {
 	action_apply_fn apply;     /* run by apply for PENDING actions */
 	void *data;
 	void (*free_data)(void *data);
+	struct json_object *extra;  /* further keys of this action's JSON (may be NULL) */
 };
 
 struct module {
@@ -54,6 +56,9 @@ struct module {
 	/* Adds actions (read-only).  config is NULL when the profile has no such
 	 * section, so a module can still undo what it did before. */
 	int (*plan)(struct ctx *ctx, void *config);
+	/* After every module's actions were applied (apply only): effects that
+	 * must come last, such as a reboot.  May add actions. */
+	int (*finish)(struct ctx *ctx, void *config);
 	/* Adds this module's part of the capabilities report. */
 	void (*report)(struct ctx *ctx, struct json_object *caps);
 	void (*free_config)(void *config);
@@ -83,6 +88,7 @@ struct ctx {
 	size_t n_actions;
 	struct json_object *warnings;
 	bool force;
+	enum reboot_policy reboot;            /* apply --reboot */
 	struct host_facts host;
 	void *configs[32];
 	const struct setting *section_of[32]; /* header of the module's section, if present */

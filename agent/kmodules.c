@@ -6,6 +6,7 @@
 
 #include "engine.h"
 #include "kmodules.h"
+#include "util.h"
 
 static void module_name(const char *name, char *buf, size_t len)
 {
@@ -82,4 +83,137 @@ int kmodules_unload(struct ctx *ctx, const char *name)
 	if (!kmodules_is_loaded(ctx, name))
 		return 0;
 	return with_module(ctx, name, false);
+}
+
+/* modprobe.d directories in libkmod's order of precedence. */
+static const char *const config_dirs[] = { "/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d",
+					   "/lib/modprobe.d", NULL };
+
+int kmodules_options(struct ctx *ctx, const char *name, char **ret)
+{
+	_cleanup_(kmod_unrefp) struct kmod_ctx *k = NULL;
+	struct kmod_module *m = NULL;
+	char dirs[ARRAY_SIZE(config_dirs)][4096], moddir[4096], rel[256];
+	const char *paths[ARRAY_SIZE(config_dirs)];
+	const char *opts;
+	int r;
+
+	if (ctx->hr.is_real) {
+		k = kmod_new(NULL, NULL);
+	} else {
+		/* Another root: its own modules directory and modprobe.d files. */
+		if (hr_read_line(&ctx->hr, rel, sizeof(rel), "/proc/sys/kernel/osrelease") < 0)
+			snprintf(rel, sizeof(rel), "unknown");
+		r = hr_path(&ctx->hr, moddir, sizeof(moddir), "/lib/modules/%s", rel);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; config_dirs[i]; i++) {
+			r = hr_path(&ctx->hr, dirs[i], sizeof(dirs[i]), "%s", config_dirs[i]);
+			if (r < 0)
+				return r;
+			paths[i] = dirs[i];
+		}
+		paths[ARRAY_SIZE(config_dirs) - 1] = NULL;
+		k = kmod_new(moddir, paths);
+	}
+	if (!k)
+		return -ENOMEM;
+	r = kmod_module_new_from_name(k, name, &m);
+	if (r < 0)
+		return r;
+	opts = kmod_module_get_options(m);
+	*ret = strdup(opts ? opts : "");
+	kmod_module_unref(m);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int cmp_basename(const void *a, const void *b)
+{
+	const char *x = strrchr(*(char *const *)a, '/'), *y = strrchr(*(char *const *)b, '/');
+
+	return strcmp(x ? x + 1 : *(char *const *)a, y ? y + 1 : *(char *const *)b);
+}
+
+/* *.conf of every directory, sorted by file name; the first directory wins a name. */
+static int config_files(struct ctx *ctx, char ***ret)
+{
+	_cleanup_strv_free_ char **v = calloc(1, sizeof(char *));
+	size_t n = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t d = 0; config_dirs[d]; d++) {
+		_cleanup_strv_free_ char **files = NULL;
+
+		if (hr_list(&ctx->hr, &files, "%s", config_dirs[d]) < 0)
+			continue;
+		for (char **f = files; *f; f++) {
+			size_t l = strlen(*f);
+			bool taken = false;
+			char **nv;
+
+			if (l < 6 || strcmp(*f + l - 5, ".conf") != 0)
+				continue;
+			for (size_t i = 0; i < n; i++)
+				taken |= strcmp(strrchr(v[i], '/') + 1, *f) == 0;
+			if (taken)
+				continue;
+			nv = realloc(v, (n + 2) * sizeof(char *));
+			if (!nv)
+				return -ENOMEM;
+			v = nv;
+			if (!(v[n] = strdup_printf("%s/%s", config_dirs[d], *f)))
+				return -ENOMEM;
+			v[++n] = NULL;
+		}
+	}
+	qsort(v, n, sizeof(char *), cmp_basename);
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
+int kmodules_option_sources(struct ctx *ctx, const char *name, const char *param, char ***ret)
+{
+	_cleanup_strv_free_ char **files = NULL, **v = calloc(1, sizeof(char *));
+	char want[128];
+	size_t n = 0, pl = strlen(param);
+	int r = config_files(ctx, &files);
+
+	if (r < 0)
+		return r;
+	if (!v)
+		return -ENOMEM;
+	module_name(name, want, sizeof(want));
+	for (char **f = files; *f; f++) {
+		_cleanup_free_ char *text = NULL;
+		char *save = NULL;
+
+		if (hr_read(&ctx->hr, &text, "%s", *f) < 0)
+			continue;
+		for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			char mod[128], norm[128], *w, *wsave = NULL;
+
+			if (sscanf(l, " options %127s", mod) != 1)
+				continue;
+			module_name(mod, norm, sizeof(norm));
+			if (strcmp(norm, want) != 0)
+				continue;
+			w = strtok_r(strstr(l, "options") + 7, " \t", &wsave);   /* the module name */
+			while ((w = strtok_r(NULL, " \t", &wsave))) {
+				char **nv;
+
+				if (strncmp(w, param, pl) != 0 || w[pl] != '=')
+					continue;
+				nv = realloc(v, (n + 2) * sizeof(char *));
+				if (!nv)
+					return -ENOMEM;
+				v = nv;
+				if (!(v[n] = strdup_printf("%s %s", *f, w + pl + 1)))
+					return -ENOMEM;
+				v[++n] = NULL;
+			}
+		}
+	}
+	*ret = TAKE_PTR(v);
+	return 0;
 }

@@ -16,4 +16,11 @@ int kmodules_refcnt(struct ctx *ctx, const char *name);
 int kmodules_load(struct ctx *ctx, const char *name);
 int kmodules_unload(struct ctx *ctx, const char *name);
 
+/* The options modprobe passes to NAME from the modprobe.d directories under
+ * the root, read by libkmod ("" for none); *ret is malloc'ed. */
+int kmodules_options(struct ctx *ctx, const char *name, char **ret);
+/* Where param of NAME is set: "FILE VALUE" for each "options NAME" line
+ * setting it, in the order modprobe reads the files. */
+int kmodules_option_sources(struct ctx *ctx, const char *name, const char *param, char ***ret);
+
 #endif

@@ -20,6 +20,8 @@ static const char *arg_profile = DEFAULT_PROFILE;
 static const char *arg_root = "/";
 static bool arg_json;
 static bool arg_dry_run;
+static enum reboot_policy arg_reboot = REBOOT_NEVER;
+static bool arg_reboot_given;
 
 static const struct command_desc {
 	const char *name;
@@ -37,7 +39,7 @@ static void usage(FILE *f, const struct command_desc *cmd)
 {
 	if (cmd) {
 		fprintf(f, "Usage: hostprep [OPTIONS] %s%s\n  %s\n", cmd->name,
-			cmd->command == CMD_APPLY ? " [--dry-run]" : "", cmd->help);
+			cmd->command == CMD_APPLY ? " [--dry-run] [--reboot=never|if-needed]" : "", cmd->help);
 		if (cmd->command == CMD_REPORT || cmd->command == CMD_VERSION)
 			return;
 		fprintf(f, "Exit codes: 0 nothing to change, 2 changed (apply) or changes pending (audit),\n"
@@ -52,6 +54,7 @@ static void usage(FILE *f, const struct command_desc *cmd)
 		   "  -r, --root DIR      the host's root; non-file effects are planned, not run, unless DIR is /\n"
 		   "  -j, --json          one JSON document on stdout\n"
 		   "  -n, --dry-run       with apply: change nothing (same as audit)\n"
+		   "      --reboot=WHEN   with apply: never (default) | if-needed (once per kernel command line)\n"
 		   "  -q, --quiet         errors only on stderr\n"
 		   "  -v, --verbose       more diagnostics (twice: debug)\n"
 		   "  -h, --help          this help (after a command: that command's help)\n");
@@ -111,6 +114,7 @@ static int run(const struct command_desc *cmd)
 		log_error("root %s: %s", arg_root, strerror(-r));
 		return EXIT_USAGE;
 	}
+	ctx.reboot = arg_reboot;
 	switch (command) {
 	case CMD_REPORT:
 		code = emit(&ctx, "report", false) < 0 ? EXIT_USAGE : 0;
@@ -177,6 +181,7 @@ int main(int argc, char **argv)
 		{ "root", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "reboot", required_argument, NULL, 'R' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -193,6 +198,17 @@ int main(int argc, char **argv)
 		case 'r': arg_root = optarg; break;
 		case 'j': arg_json = true; break;
 		case 'n': arg_dry_run = true; break;
+		case 'R':
+			if (strcmp(optarg, "never") == 0)
+				arg_reboot = REBOOT_NEVER;
+			else if (strcmp(optarg, "if-needed") == 0)
+				arg_reboot = REBOOT_IF_NEEDED;
+			else {
+				log_error("--reboot: expected never or if-needed, got '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			arg_reboot_given = true;
+			break;
 		case 'q': log_threshold = LOG_ERR; break;
 		case 'v': log_threshold = log_threshold < LOG_INFO ? LOG_INFO : LOG_DEBUG; break;
 		case 'h': help = true; break;
@@ -225,8 +241,8 @@ int main(int argc, char **argv)
 		printf("hostprep %s\n", HOSTPREP_VERSION);
 		return 0;
 	}
-	if (arg_dry_run && cmd->command != CMD_APPLY) {
-		log_error("--dry-run goes with apply");
+	if ((arg_dry_run || arg_reboot_given) && cmd->command != CMD_APPLY) {
+		log_error("%s goes with apply", arg_dry_run ? "--dry-run" : "--reboot");
 		return EXIT_USAGE;
 	}
 	return run(cmd);

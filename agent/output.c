@@ -37,6 +37,10 @@ static struct json_object *action_json(const struct action *a)
 		json_object_object_add(o, "previous", jstr(a->previous));
 	if (a->reboot || a->state == ACTION_PENDING_REBOOT)
 		json_object_object_add(o, "reboot_required", json_object_new_boolean(1));
+	if (a->extra) {
+		json_object_object_foreach(a->extra, key, val)
+			json_object_object_add(o, key, json_object_get(val));
+	}
 	return o;
 }
 

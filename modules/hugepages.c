@@ -213,10 +213,24 @@ static int plan_request(struct ctx *ctx, const struct hugepages_request *rq, boo
 	const struct host_facts *h = host_facts(ctx);
 	int ret = 0;
 
+	uint64_t total;
+
 	if (rq->node >= 0)
 		return plan_target(ctx, rq->size_kb, rq->node, rq->pages, increases);
 	if (h->n_nodes == 0)
 		return plan_target(ctx, rq->size_kb, -1, rq->pages, increases);
+	/* A total already met is left as the kernel placed it: moving pages between
+	 * nodes would free pages (boot-time 1G ones) that may not come back. */
+	if (hr_read_u64(&ctx->hr, &total, HP_DIR "/nr_hugepages", rq->size_kb) == 0 && total == rq->pages) {
+		char sz[32], name[64], v[32];
+
+		if (increases)
+			return 0;
+		format_size_kb(rq->size_kb, sz, sizeof(sz));
+		snprintf(name, sizeof(name), "%s pages", sz);
+		snprintf(v, sizeof(v), "%" PRIu64, total);
+		return plan_action(ctx, name, v, v, NULL) ? 0 : -ENOMEM;
+	}
 	for (unsigned i = 0; i < h->n_nodes; i++) {
 		uint64_t share = rq->pages / h->n_nodes + (i < rq->pages % h->n_nodes ? 1 : 0);
 		RET_GATHER(ret, plan_target(ctx, rq->size_kb, (int)h->nodes[i], share, increases));

@@ -5,13 +5,18 @@
 #include "engine.h"
 
 extern const struct module module_system, module_hugepages, module_thp, module_cpu;
+extern const struct module module_kernel, module_kvm;
 extern const struct module module_sriov, module_vfio;
+extern const struct module module_vdpa;
 
 const struct module *const modules[] = {
 	&module_system,        /* report only: CPU, virtualization, IOMMU, NUMA, kernel */
+	&module_kernel,        /* first: [hugepages] boot = yes relies on it */
 	&module_hugepages,
 	&module_thp,
 	&module_cpu,
+	&module_kvm,
 	&module_sriov, &module_vfio,   /* PCI: VFs, then vfio-pci binding */
+	&module_vdpa,          /* after sriov/vfio: VFs can be management devices */
 	NULL,
 };

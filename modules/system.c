@@ -1,5 +1,6 @@
 /* Capabilities that belong to no profile section: CPU and virtualization,
- * confidential computing, IOMMU, NUMA, isolated CPUs, kernel. */
+ * confidential computing, IOMMU, NUMA, isolated CPUs, kernel.  (KVM and
+ * nested state: modules/kvm.c.) */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,15 +11,6 @@
 static struct json_object *jstr_or_null(const char *s)
 {
 	return s && *s ? json_object_new_string(s) : NULL;
-}
-
-static struct json_object *read_param(struct ctx *ctx, const char *module, const char *param)
-{
-	char v[64];
-
-	if (hr_read_line(&ctx->hr, v, sizeof(v), "/sys/module/%s/parameters/%s", module, param) < 0)
-		return NULL;
-	return json_object_new_string(v);
 }
 
 static bool param_on(struct ctx *ctx, const char *module, const char *param)
@@ -56,18 +48,6 @@ static void report_cpu(struct ctx *ctx, struct json_object *caps)
 		word_in("sev_snp", h->flags) ? "sev_snp" : word_in("sev_es", h->flags) ? "sev_es" :
 		word_in("sev", h->flags) ? "sev" : word_in("tdx_host_platform", h->flags) ? "tdx" : "none"));
 	json_object_object_add(caps, "confidential_computing", cc);
-}
-
-static void report_kvm(struct ctx *ctx, struct json_object *caps)
-{
-	struct json_object *o = json_object_new_object();
-	const char *mod = hr_is_dir(&ctx->hr, "/sys/module/kvm_intel") ? "kvm_intel" :
-			  hr_is_dir(&ctx->hr, "/sys/module/kvm_amd") ? "kvm_amd" : NULL;
-
-	json_object_object_add(o, "dev_kvm", json_object_new_boolean(hr_exists(&ctx->hr, "/dev/kvm")));
-	json_object_object_add(o, "module", jstr_or_null(mod));
-	json_object_object_add(o, "nested", mod ? read_param(ctx, mod, "nested") : NULL);
-	json_object_object_add(caps, "kvm", o);
 }
 
 static void report_iommu(struct ctx *ctx, struct json_object *caps)
@@ -126,7 +106,6 @@ static void report_kernel(struct ctx *ctx, struct json_object *caps)
 static void system_report(struct ctx *ctx, struct json_object *caps)
 {
 	report_cpu(ctx, caps);
-	report_kvm(ctx, caps);
 	report_iommu(ctx, caps);
 	report_numa(ctx, caps);
 	report_kernel(ctx, caps);

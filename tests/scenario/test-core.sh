@@ -64,6 +64,30 @@ INI
 	assert_file /sys/devices/system/node/node2/hugepages/hugepages-2048kB/nr_hugepages 2
 }
 
+test_total_already_met_is_left_where_the_kernel_put_it() {
+	mkhost
+	echo 3 > "$ROOT/sys/devices/system/node/node1/hugepages/hugepages-1048576kB/nr_hugepages"
+	echo 3 > "$ROOT/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages"
+	profile p.ini <<'INI'
+[hugepages]
+1G = 3
+INI
+	hp -p "$P" -j apply
+	assert_rc 0
+	assert_eq "$(jqo '.actions[0].target')" "1G pages"
+	assert_eq "$(jqo '.actions[0].state')" ok
+	assert_eq "$(writes)" "" "writes"
+	# A different total is spread by the rule again.
+	profile q.ini <<'INI'
+[hugepages]
+1G = 4
+INI
+	hp -p "$P" apply
+	assert_rc 2
+	assert_file /sys/devices/system/node/node0/hugepages/hugepages-1048576kB/nr_hugepages 2
+	assert_file /sys/devices/system/node/node1/hugepages/hugepages-1048576kB/nr_hugepages 2
+}
+
 test_decrease_is_written_before_increase() {
 	mkhost
 	profile a.ini <<'INI'
@@ -107,7 +131,8 @@ INI
 }
 
 test_partial_hugepages_with_boot_reservation_is_pending_reboot() {
-	mkhost --limit 0:1048576:1
+	# The boot reservation is already on the running command line (kernel module: ok).
+	mkhost --limit 0:1048576:1 --cmdline "root=/dev/sda1 ro hugepagesz=1G hugepages=0:4"
 	profile p.ini <<'INI'
 [hugepages]
 1G.node0 = 4
@@ -115,7 +140,7 @@ boot = yes
 INI
 	hp -p "$P" -j apply
 	assert_rc 0
-	assert_eq "$(jqo '.actions[0].state')" pending-reboot
+	assert_eq "$(jqo '.actions[] | select(.target=="1G pages node0") | .state')" pending-reboot
 	assert_eq "$(jqo '.reboot_required')" true
 	# A fake root is an image, not this machine: no /run/reboot-required there.
 	[ ! -e "$ROOT/run/reboot-required" ] || fail "reboot-required created under --root"

@@ -65,7 +65,7 @@ selected() { sed -n 's/.*\[\(.*\)\].*/\1/p' "$1"; }
 # Only readable and writable attributes (counters such as free_hugepages are read-only and
 # would change by themselves), file contents under /etc, /var/lib, /boot and /run (but
 # /run/vm, the harness's own, and lock files, which hold the last holder's pid), the loaded
-# modules, PCI driver bindings and vDPA devices.
+# modules, PCI driver bindings and vDPA devices (names, drivers, config: mac, mtu, ...).
 # Extend it when a module gains new targets.
 # shellcheck disable=SC2012 # sysfs names are plain
 snapshot() {
@@ -79,6 +79,9 @@ snapshot() {
 		grep -H '' $_pci/*/sriov_numvfs $_pci/*/sriov_drivers_autoprobe $_pci/*/driver_override 2>/dev/null
 		ls -l $_pci/*/driver 2>/dev/null | sed 's|.* \(/sys/[^ ]*\) -> .*/|\1:|'
 		ls -1 /sys/bus/vdpa/devices 2>/dev/null | sed 's|^|vdpa device:|'
+		ls -l /sys/bus/vdpa/devices/*/driver 2>/dev/null | sed 's|.* \(/sys/[^ ]*\) -> .*/|\1:|'
+		grep -H '' /sys/bus/vdpa/devices/*/driver_override 2>/dev/null
+		[ -d /sys/bus/vdpa ] && /sbin/vdpa dev config show 2>/dev/null | sed 's|^|vdpa config:|'
 		sed 's/ .*//; s/^/module:/' /proc/modules
 		find /etc /var/lib /boot /run -path /run/vm -prune -o -type f ! -name '*.lock' \
 			-exec md5sum {} + 2>/dev/null |

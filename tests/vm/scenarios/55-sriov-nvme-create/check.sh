@@ -1,4 +1,4 @@
-# Leaves 2 VFs on vfio-pci for 61 and 62.
+# Leaves 2 VFs on vfio-pci for 56 and 57.
 pf=/sys/bus/pci/devices/0000:01:00.0
 check_eq numvfs "$(attr $pf/sriov_numvfs)" 2
 check_eq autoprobe "$(attr $pf/sriov_drivers_autoprobe)" 0

@@ -7,23 +7,6 @@
 #include "hostroot.h"
 #include "util.h"
 
-static int strv_push(char ***v, size_t *n, char *s)
-{
-	char **nv;
-
-	if (!s)
-		return -ENOMEM;
-	nv = realloc(*v, (*n + 2) * sizeof(char *));
-	if (!nv) {
-		free(s);
-		return -ENOMEM;
-	}
-	*v = nv;
-	nv[(*n)++] = s;
-	nv[*n] = NULL;
-	return 0;
-}
-
 static char **strv_new(void)
 {
 	return calloc(1, sizeof(char *));

@@ -60,6 +60,8 @@ bool path_component_valid(const char *name);
 
 void strv_free(char **v);
 size_t strv_length(char *const *v);
+/* Append s (taken over, freed on failure; NULL means -ENOMEM) to v of length *n. */
+int strv_push(char ***v, size_t *n, char *s);
 static inline void strv_freep(char ***v) { strv_free(*v); }
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 

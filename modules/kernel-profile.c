@@ -181,23 +181,6 @@ int kernel_validate(struct ctx *ctx, void *config)
 
 /* The desired command line ------------------------------------------- */
 
-static int push(char ***v, size_t *n, char *s)
-{
-	char **nv;
-
-	if (!s)
-		return -ENOMEM;
-	nv = realloc(*v, (*n + 2) * sizeof(char *));
-	if (!nv) {
-		free(s);
-		return -ENOMEM;
-	}
-	*v = nv;
-	nv[(*n)++] = s;
-	nv[*n] = NULL;
-	return 0;
-}
-
 static char *cpus_arg(const char *key, const struct kernel_cpus *k)
 {
 	char list[1024];
@@ -231,7 +214,7 @@ static int hugepage_args(struct ctx *ctx, char ***v, size_t *n)
 		char sz[32];
 
 		format_size_kb(hp->default_kb, sz, sizeof(sz));
-		r = push(v, n, strdup_printf("default_hugepagesz=%s", sz));
+		r = strv_push(v, n, strdup_printf("default_hugepagesz=%s", sz));
 		if (r < 0)
 			return r;
 	}
@@ -279,8 +262,8 @@ static int hugepage_args(struct ctx *ctx, char ***v, size_t *n)
 		}
 		if (total == 0)
 			continue;
-		r = by_node ? push(v, n, strdup_printf("hugepagesz=%s hugepages=%s", sz, nodes))
-			    : push(v, n, strdup_printf("hugepagesz=%s hugepages=%" PRIu64, sz, total));
+		r = by_node ? strv_push(v, n, strdup_printf("hugepagesz=%s hugepages=%s", sz, nodes))
+			    : strv_push(v, n, strdup_printf("hugepagesz=%s hugepages=%" PRIu64, sz, total));
 		if (r < 0)
 			return r;
 	}
@@ -296,22 +279,22 @@ int kernel_desired_args(struct ctx *ctx, const struct kernel_config *c, char ***
 	if (!v)
 		return -ENOMEM;
 	if (c && c->isolcpus.setting)
-		r = push(&v, &n, cpus_arg("isolcpus", &c->isolcpus));
+		r = strv_push(&v, &n, cpus_arg("isolcpus", &c->isolcpus));
 	if (r == 0 && c && c->nohz_full.setting)
-		r = push(&v, &n, cpus_arg("nohz_full", &c->nohz_full));
+		r = strv_push(&v, &n, cpus_arg("nohz_full", &c->nohz_full));
 	if (r == 0 && c && c->rcu_nocbs.setting)
-		r = push(&v, &n, cpus_arg("rcu_nocbs", &c->rcu_nocbs));
+		r = strv_push(&v, &n, cpus_arg("rcu_nocbs", &c->rcu_nocbs));
 	if (r == 0 && c && c->iommu) {
 		const char *vendor = host_cpu_is_amd(ctx) ? "amd_iommu" : "intel_iommu";
 
-		r = push(&v, &n, strdup_printf("%s=%s", vendor, strcmp(c->iommu->value, "off") == 0 ? "off" : "on"));
+		r = strv_push(&v, &n, strdup_printf("%s=%s", vendor, strcmp(c->iommu->value, "off") == 0 ? "off" : "on"));
 		if (r == 0 && strcmp(c->iommu->value, "pt") == 0)
-			r = push(&v, &n, strdup("iommu=pt"));
+			r = strv_push(&v, &n, strdup("iommu=pt"));
 	}
 	if (r == 0)
 		r = hugepage_args(ctx, &v, &n);
 	for (char **e = c ? c->extra : NULL; r == 0 && e && *e; e++)
-		r = push(&v, &n, strdup(*e));
+		r = strv_push(&v, &n, strdup(*e));
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(v);

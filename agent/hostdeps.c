@@ -21,17 +21,8 @@ static bool strv_contains(char *const *v, const char *s)
 static int strv_add_unique(char ***v, const char *s)
 {
 	size_t n = strv_length(*v);
-	char **nv;
 
-	if (strv_contains(*v, s))
-		return 0;
-	nv = realloc(*v, (n + 2) * sizeof(char *));
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	nv[n] = strdup(s);
-	nv[n + 1] = NULL;
-	return nv[n] ? 0 : -ENOMEM;
+	return strv_contains(*v, s) ? 0 : strv_push(v, &n, strdup(s));
 }
 
 int route_default_ifaces_v4(const char *text, char ***ret)

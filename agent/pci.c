@@ -261,20 +261,6 @@ const struct pci_device *pci_list_find(const struct pci_list *l, const char *add
 	return NULL;
 }
 
-static int strv_push(char ***v, size_t *n, const char *s)
-{
-	char **nv = realloc(*v, (*n + 2) * sizeof(char *));
-
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	nv[*n] = strdup(s);
-	if (!nv[*n])
-		return -ENOMEM;
-	nv[++*n] = NULL;
-	return 0;
-}
-
 int pci_resolve(const struct hostroot *hr, const struct pci_list *all, const struct pci_selector *sel, char ***ret)
 {
 	_cleanup_strv_free_ char **v = calloc(1, sizeof(char *));
@@ -286,7 +272,7 @@ int pci_resolve(const struct hostroot *hr, const struct pci_list *all, const str
 		return -ENOMEM;
 	switch (sel->kind) {
 	case PCI_SEL_ADDRESS:
-		if (pci_exists(hr, sel->addr) && (r = strv_push(&v, &n, sel->addr)) < 0)
+		if (pci_exists(hr, sel->addr) && (r = strv_push(&v, &n, strdup(sel->addr))) < 0)
 			return r;
 		break;
 	case PCI_SEL_IFNAME:
@@ -295,7 +281,7 @@ int pci_resolve(const struct hostroot *hr, const struct pci_list *all, const str
 			return -EINVAL;
 		if (hr_readlink(hr, target, sizeof(target), false, "/sys/class/net/%s", sel->ifname) == 0 &&
 		    pci_addr_in_path(target, addr, sizeof(addr)) == 0 && pci_exists(hr, addr) &&
-		    (r = strv_push(&v, &n, addr)) < 0)
+		    (r = strv_push(&v, &n, strdup(addr))) < 0)
 			return r;
 		break;
 	case PCI_SEL_ID:
@@ -303,7 +289,7 @@ int pci_resolve(const struct hostroot *hr, const struct pci_list *all, const str
 			return -EIO;
 		for (size_t i = 0; i < all->n; i++)
 			if (all->dev[i].vendor == sel->vendor && all->dev[i].device == sel->device &&
-			    (r = strv_push(&v, &n, all->dev[i].addr)) < 0)
+			    (r = strv_push(&v, &n, strdup(all->dev[i].addr))) < 0)
 				return r;
 		break;
 	}
@@ -404,7 +390,7 @@ int pci_vfs(const struct hostroot *hr, const char *pf, char ***ret)
 			continue;
 		if (hr_readlink(hr, vf, sizeof(vf), true, "/sys/bus/pci/devices/%s/%s", pf, *e) < 0)
 			continue;
-		if ((r = strv_push(&v, &n, vf)) < 0)
+		if ((r = strv_push(&v, &n, strdup(vf))) < 0)
 			return r;
 	}
 	*ret = TAKE_PTR(v);

@@ -51,6 +51,7 @@ struct pci_list {
  * (may be NULL) holds its message and -EIO is returned. */
 int pci_enumerate(const struct hostroot *hr, struct pci_list *ret, char *err, size_t err_len);
 void pci_list_free(struct pci_list *l);
+#define _cleanup_pci_list_ __attribute__((cleanup(pci_list_free)))
 const struct pci_device *pci_list_find(const struct pci_list *l, const char *addr);
 
 /* Devices the selector names, in address order; an empty list when none

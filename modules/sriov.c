@@ -179,7 +179,7 @@ static int resolve_pfs(struct ctx *ctx, const struct pci_list *all, const struct
 static int sriov_validate(struct ctx *ctx, void *config)
 {
 	struct sriov_config *c = config;
-	struct pci_list all = { 0 };
+	_cleanup_pci_list_ struct pci_list all = { 0 };
 	struct {
 		char addr[PCI_ADDR_MAX];
 		const struct setting *header;
@@ -226,7 +226,6 @@ static int sriov_validate(struct ctx *ctx, void *config)
 						  *d, device_name(&all, *d), (unsigned long long)total);
 		}
 	}
-	pci_list_free(&all);
 	return 0;
 }
 
@@ -650,7 +649,7 @@ static int plan_dropped(struct ctx *ctx, const char *line, char *const *wanted)
 static int sriov_plan(struct ctx *ctx, void *config)
 {
 	struct sriov_config *c = config;
-	struct pci_list all = { 0 };
+	_cleanup_pci_list_ struct pci_list all = { 0 };
 	_cleanup_strv_free_ char **record = NULL;
 	_cleanup_strv_free_ char **wanted = calloc(1, sizeof(char *));
 	char err[512] = "";
@@ -677,17 +676,12 @@ static int sriov_plan(struct ctx *ctx, void *config)
 		}
 		for (char **d = devs; *d; d++) {
 			size_t n = strv_length(wanted);
-			char **nv = realloc(wanted, (n + 2) * sizeof(char *));
 
-			if (!nv)
+			if (strv_push(&wanted, &n, strdup(*d)) < 0)
 				return -ENOMEM;
-			wanted = nv;
-			wanted[n] = strdup(*d);
-			wanted[n + 1] = NULL;
 			RET_GATHER(ret, plan_pf(ctx, pf, *d));
 		}
 	}
-	pci_list_free(&all);
 	r = state_load(&ctx->hr, STATE_NAME, &record);
 	if (r < 0) {
 		ctx_warn(ctx, "sriov: reading /var/lib/hostprep/%s: %s", STATE_NAME, strerror(-r));
@@ -700,7 +694,7 @@ static int sriov_plan(struct ctx *ctx, void *config)
 
 static void sriov_report(struct ctx *ctx, struct json_object *caps)
 {
-	struct pci_list all = { 0 };
+	_cleanup_pci_list_ struct pci_list all = { 0 };
 	struct json_object *pfs = json_object_new_array();
 
 	(void)pci_enumerate(&ctx->hr, &all, NULL, 0);
@@ -739,7 +733,6 @@ static void sriov_report(struct ctx *ctx, struct json_object *caps)
 		json_object_object_add(o, "vfs", arr);
 		json_object_array_add(pfs, o);
 	}
-	pci_list_free(&all);
 	json_object_object_add(caps, "sriov", pfs);
 }
 

@@ -92,14 +92,8 @@ static bool in_strv(char *const *v, const char *s)
 static int strv_append(char ***v, const char *s)
 {
 	size_t n = strv_length(*v);
-	char **nv = realloc(*v, (n + 2) * sizeof(char *));
 
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	nv[n] = strdup(s);
-	nv[n + 1] = NULL;
-	return nv[n] ? 0 : -ENOMEM;
+	return strv_push(v, &n, strdup(s));
 }
 
 /* Group members that keep a VM from owning the group: endpoints on a host
@@ -352,7 +346,7 @@ static int deferred_apply(struct ctx *ctx, struct action *a)
 {
 	const struct deferred *d = a->data;
 	struct vfio_config *c = ctx_module_config(ctx, &module_vfio);
-	struct pci_list all = { 0 };
+	_cleanup_pci_list_ struct pci_list all = { 0 };
 	struct hostdeps deps = { 0 };
 	_cleanup_strv_free_ char **devs = NULL;
 	char bound[1024] = "", failures[2048] = "", err[256] = "";
@@ -363,7 +357,6 @@ static int deferred_apply(struct ctx *ctx, struct action *a)
 		return -EIO;
 	}
 	r = pci_resolve(&ctx->hr, &all, &d->sel, &devs);
-	pci_list_free(&all);
 	if (r < 0 || !devs[0]) {
 		action_set_state(a, ACTION_FAILED, "no device matches %s, also after creating the VFs", d->sel.text);
 		return r < 0 ? r : -ENODEV;
@@ -470,7 +463,7 @@ static int plan_restore(struct ctx *ctx, const char *line, char *const *wanted)
 static int vfio_plan(struct ctx *ctx, void *config)
 {
 	struct vfio_config *c = config;
-	struct pci_list all = { 0 };
+	_cleanup_pci_list_ struct pci_list all = { 0 };
 	struct hostdeps deps = { 0 };
 	_cleanup_strv_free_ char **wanted = calloc(1, sizeof(char *));
 	_cleanup_strv_free_ char **record = NULL;
@@ -528,7 +521,6 @@ static int vfio_plan(struct ctx *ctx, void *config)
 	r = 0;
 out:
 	hostdeps_free(&deps);
-	pci_list_free(&all);
 	RET_GATHER(ret, r);
 	return ret;
 }
@@ -548,7 +540,7 @@ static void vfio_report(struct ctx *ctx, struct json_object *caps)
 {
 	struct vfio_config *c = ctx_module_config(ctx, ctx->current);
 	struct json_object *o = json_object_new_object(), *devs = json_object_new_array(), *refused = json_object_new_array();
-	struct pci_list all = { 0 };
+	_cleanup_pci_list_ struct pci_list all = { 0 };
 
 	(void)pci_enumerate(&ctx->hr, &all, NULL, 0);
 	json_object_object_add(o, "driver_loaded", json_object_new_boolean(hr_is_dir(&ctx->hr, "/sys/bus/pci/drivers/" VFIO)));
@@ -580,7 +572,6 @@ static void vfio_report(struct ctx *ctx, struct json_object *caps)
 		json_object_object_add(r, "forced", json_object_new_boolean(c->refused[i].forced));
 		json_object_array_add(refused, r);
 	}
-	pci_list_free(&all);
 	json_object_object_add(o, "devices", devs);
 	json_object_object_add(o, "refused", refused);
 	json_object_object_add(caps, "vfio", o);

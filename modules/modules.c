@@ -16,7 +16,8 @@ const struct module *const modules[] = {
 	&module_thp,
 	&module_cpu,
 	&module_kvm,
-	&module_sriov, &module_vfio,   /* PCI: VFs, then vfio-pci binding */
+	&module_sriov,         /* PCI: VFs first ... */
+	&module_vfio,          /* ... then vfio-pci binding, VFs included */
 	&module_vdpa,          /* after sriov/vfio: VFs can be management devices */
 	NULL,
 };

@@ -34,7 +34,7 @@ DEB_DEPS := build-essential pkg-config libinih-dev libpci-dev libudev-dev libkmo
 # PCI names in reports (libpci reads pci.ids); lspci cross-checks the fake PCI trees.
 DEB_DEPS += pci.ids pciutils
 
-.PHONY: all deps check check-unit check-scenario check-vm demo bench install clean
+.PHONY: FORCE all deps check check-unit check-scenario check-vm demo bench install clean
 all: hostprep
 
 $(BUILD)/%.o: %.c $(wildcard agent/*.h agent/uapi/*.h modules/*.h) Makefile
@@ -47,8 +47,10 @@ $(BUILD)/libhostprep.a: $(CORE_OBJ)
 $(BUILD)/hostprep: $(BUILD)/agent/main.o $(BUILD)/libhostprep.a
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
 
-hostprep: $(BUILD)/hostprep
-	cp $< $@
+# ./hostprep follows the last build, plain or SANITIZE=1.
+hostprep: $(BUILD)/hostprep FORCE
+	@cmp -s $< $@ || cp $< $@
+FORCE:
 
 $(BUILD)/tests/test-%: tests/unit/test-%.c $(BUILD)/libhostprep.a
 	@mkdir -p $(dir $@)

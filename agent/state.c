@@ -59,3 +59,29 @@ bool state_contains(char *const *items, const char *item)
 			return true;
 	return false;
 }
+
+int state_set_keyed(struct hostroot *hr, const char *name, const char *key, const char *line, bool keep_existing)
+{
+	_cleanup_strv_free_ char **old = NULL;
+	_cleanup_strv_free_ char **items = NULL;
+	size_t n = 0, kl = strlen(key);
+	int r = state_load(hr, name, &old);
+
+	if (r < 0)
+		return r;
+	items = calloc(strv_length(old) + 2, sizeof(char *));
+	if (!items)
+		return -ENOMEM;
+	for (char **o = old; *o; o++) {
+		if (strncmp(*o, key, kl) == 0 && ((*o)[kl] == ' ' || (*o)[kl] == '\0')) {
+			if (line && keep_existing)
+				return 0;
+			continue;
+		}
+		if (!(items[n++] = strdup(*o)))
+			return -ENOMEM;
+	}
+	if (line && !(items[n++] = strdup(line)))
+		return -ENOMEM;
+	return state_save(hr, name, items);
+}

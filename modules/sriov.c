@@ -233,27 +233,11 @@ static int sriov_validate(struct ctx *ctx, void *config)
 
 static int record_set(struct ctx *ctx, const char *addr, unsigned numvfs)
 {
-	_cleanup_strv_free_ char **old = NULL;
-	_cleanup_strv_free_ char **items = NULL;
-	size_t n = 0;
-	int r = state_load(&ctx->hr, STATE_NAME, &old);
+	_cleanup_free_ char *line = numvfs ? strdup_printf("%s %u", addr, numvfs) : NULL;
 
-	if (r < 0)
-		return r;
-	items = calloc(strv_length(old) + 2, sizeof(char *));
-	if (!items)
+	if (numvfs && !line)
 		return -ENOMEM;
-	for (char **o = old; *o; o++) {
-		size_t l = strcspn(*o, " ");
-
-		if (l == strlen(addr) && strncmp(*o, addr, l) == 0)
-			continue;
-		if (!(items[n++] = strdup(*o)))
-			return -ENOMEM;
-	}
-	if (numvfs > 0 && !(items[n++] = strdup_printf("%s %u", addr, numvfs)))
-		return -ENOMEM;
-	return state_save(&ctx->hr, STATE_NAME, items);
+	return state_set_keyed(&ctx->hr, STATE_NAME, addr, line, false);
 }
 
 /* Bounded sriov_numvfs write ------------------------------------------------ */

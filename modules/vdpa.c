@@ -247,35 +247,11 @@ static bool config_matches(const struct vdpa_want *w, const struct vdpa_net_conf
 /* Ownership records: "NAME HANDLE", one per device hostprep created. */
 static int record(struct ctx *ctx, const char *name, const char *handle, bool add)
 {
-	_cleanup_strv_free_ char **items = NULL;
 	_cleanup_free_ char *line = strdup_printf("%s %s", name, handle);
-	size_t n = 0;
-	int r;
 
 	if (!line)
 		return -ENOMEM;
-	r = state_load(&ctx->hr, STATE_NAME, &items);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; items[i]; i++) {
-		size_t l = strlen(name);
-
-		if (strncmp(items[i], name, l) == 0 && items[i][l] == ' ')
-			free(items[i]);
-		else
-			items[n++] = items[i];
-	}
-	if (add) {
-		char **v = realloc(items, (n + 2) * sizeof(char *));
-		if (!v) {
-			items[n] = NULL;
-			return -ENOMEM;
-		}
-		items = v;
-		items[n++] = TAKE_PTR(line);
-	}
-	items[n] = NULL;
-	return state_save(&ctx->hr, STATE_NAME, items);
+	return state_set_keyed(&ctx->hr, STATE_NAME, name, add ? line : NULL, false);
 }
 
 static const char *recorded_handle(char *const *owned, const char *name)

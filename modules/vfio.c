@@ -148,32 +148,10 @@ static const char *refusal(struct ctx *ctx, const struct hostdeps *deps, const c
 	return NULL;
 }
 
+/* The first original driver of a device is the one kept. */
 static int record_update(struct ctx *ctx, const char *addr, const char *line)
 {
-	_cleanup_strv_free_ char **old = NULL;
-	_cleanup_strv_free_ char **items = NULL;
-	size_t n = 0;
-	int r = state_load(&ctx->hr, STATE_NAME, &old);
-
-	if (r < 0)
-		return r;
-	items = calloc(strv_length(old) + 2, sizeof(char *));
-	if (!items)
-		return -ENOMEM;
-	for (char **o = old; *o; o++) {
-		size_t l = strcspn(*o, " ");
-
-		if (l == strlen(addr) && strncmp(*o, addr, l) == 0) {
-			if (line)   /* keep the first original driver */
-				return 0;
-			continue;
-		}
-		if (!(items[n++] = strdup(*o)))
-			return -ENOMEM;
-	}
-	if (line && !(items[n++] = strdup(line)))
-		return -ENOMEM;
-	return state_save(&ctx->hr, STATE_NAME, items);
+	return state_set_keyed(&ctx->hr, STATE_NAME, addr, line, true);
 }
 
 static bool node_present(const struct hostroot *hr, const void *data)

@@ -45,3 +45,21 @@ assert_unchanged() { tree_state | diff -u "$T/.snap" - >&2 || fail "the tree cha
 # Writes seen by the kernel model since the last clear.
 writes() { cat "$ROOT/.kmodel/log" 2>/dev/null || true; }
 clear_writes() { rm -f "$ROOT/.kmodel/log"; }
+
+# An invalid profile (on stdin): apply, audit and validate each exit 1 with
+# FILE:LINE and the message on stderr, print no result and touch nothing.
+# bad_profile LINE EXPECTED-MESSAGE <<INI
+bad_profile() {
+	local line=$1 msg=$2 cmd
+	profile bad.ini
+	for cmd in apply audit validate; do
+		snapshot
+		hp -p "$P" "$cmd"
+		[ "$rc" = 1 ] || fail "$cmd: exit code $rc, expected 1"
+		assert_contains "$err" "$P:$line: " "$cmd stderr"
+		assert_contains "$err" "$msg" "$cmd stderr"
+		[ -z "$out" ] || fail "$cmd printed a result for an invalid profile"
+		assert_unchanged
+		assert_eq "$(writes)" "" "writes"
+	done
+}

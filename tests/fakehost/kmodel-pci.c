@@ -14,7 +14,6 @@
  *    leaves vfio-pci. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <glob.h>
 #include <libgen.h>
 #include <limits.h>
@@ -97,18 +96,6 @@ static void unlink_rooted(const char *fmt, const char *a, const char *b)
 	snprintf(rel, sizeof(rel), fmt, a, b);
 	kmodel_path(p, sizeof(p), "%s", rel);
 	unlink(p);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	remove(path);
-	return 0;
-}
-
-static void rm_tree(const char *path)
-{
-	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int link_base(const char *addr, const char *name, char *buf, size_t len)
@@ -455,12 +442,12 @@ static void remove_vf(const char *pf, int i)
 	unbind_dev(vf);
 	kmodel_path(p, sizeof(p), DEV, vf);
 	if (realpath(p, real))
-		rm_tree(real);
+		kmodel_rm_tree(real);
 	unlink(p);
 	unlink_rooted(DEV "/%s", pf, link);
 	if (g >= 0) {
 		kmodel_path(p, sizeof(p), "/sys/kernel/iommu_groups/%d", g);
-		rm_tree(p);
+		kmodel_rm_tree(p);
 	}
 }
 

@@ -4,7 +4,6 @@
  * device with EBUSY and an unknown one with ENODEV, then makes them again.
  * driver_override itself is a plain attribute. */
 #include <errno.h>
-#include <ftw.h>
 #include <glob.h>
 #include <limits.h>
 #include <stdio.h>
@@ -14,18 +13,6 @@
 #include <unistd.h>
 
 #include "kmodel.h"
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	remove(path);
-	return 0;
-}
-
-static void rm_tree(const char *path)
-{
-	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* ROOT/sys/.../NAME for the device called value, or -ENODEV. */
 static int device_dir(const char *value, size_t len, char *dev, size_t dev_len, char *name, size_t name_len)
@@ -61,14 +48,14 @@ static void remove_children(const char *dev)
 		for (size_t i = 0; i < g.gl_pathc; i++) {
 			if (kmodel_path(node, sizeof(node), "/dev/%s", strrchr(g.gl_pathv[i], '/') + 1) == 0)
 				unlink(node);
-			rm_tree(g.gl_pathv[i]);
+			kmodel_rm_tree(g.gl_pathv[i]);
 		}
 		globfree(&g);
 	}
 	snprintf(pat, sizeof(pat), "%s/virtio*", dev);
 	if (glob(pat, 0, NULL, &g) == 0) {
 		for (size_t i = 0; i < g.gl_pathc; i++)
-			rm_tree(g.gl_pathv[i]);
+			kmodel_rm_tree(g.gl_pathv[i]);
 		globfree(&g);
 	}
 }

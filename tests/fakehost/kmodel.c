@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,18 @@ int kmodel_path(char *buf, size_t len, const char *fmt, ...)
 	n += vsnprintf(buf + n, len - (size_t)n, fmt, ap);
 	va_end(ap);
 	return (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	remove(path);
+	return 0;
+}
+
+void kmodel_rm_tree(const char *path)
+{
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int kmodel_read_long(const char *path, long *v)

@@ -25,5 +25,7 @@ int kmodel_write_fd(int fd, const char *s);                  /* replace contents
 /* Path under the root: kmodel_path(buf, "/.kmodel/%s", x). */
 int kmodel_path(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 ssize_t kmodel_real_write(int fd, const void *buf, size_t len);
+/* rm -rf, as a device that goes away takes its sysfs directory with it. */
+void kmodel_rm_tree(const char *path);
 
 #endif

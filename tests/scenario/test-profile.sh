@@ -1,22 +1,6 @@
 # Bad profiles: each exits 1 with FILE:LINE on stderr and touches nothing,
 # for apply, audit and validate alike.
 
-# bad_profile LINE EXPECTED-MESSAGE <<INI
-bad_profile() {
-	local line=$1 msg=$2
-	profile bad.ini
-	for cmd in apply audit validate; do
-		snapshot
-		hp -p "$P" "$cmd"
-		[ "$rc" = 1 ] || fail "$cmd: exit code $rc, expected 1"
-		assert_contains "$err" "$P:$line: " "$cmd stderr"
-		assert_contains "$err" "$msg" "$cmd stderr"
-		[ -z "$out" ] || fail "$cmd printed a result for an invalid profile"
-		assert_unchanged
-		assert_eq "$(writes)" "" "writes"
-	done
-}
-
 test_unknown_section() { mkhost; bad_profile 2 "unknown section [hugepage]" <<'INI'
 [thp]
 [hugepage]

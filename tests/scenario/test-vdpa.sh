@@ -250,19 +250,8 @@ mgmtdev=auxiliary/mlx5_core.sf.2 driver=vhost_vdpa,mgmtdev=vduse mac=02:ab:cd:00
 
 # Bad profiles: exit 1, FILE:LINE, nothing touched (apply, audit and validate).
 vdpa_bad() {
-	local line=$1 msg=$2 cmd
 	vdpa_host --dev vdpa0:vdpasim_net:virtio_vdpa
-	profile bad.ini
-	for cmd in apply audit validate; do
-		snapshot
-		hp -p "$P" "$cmd"
-		[ "$rc" = 1 ] || fail "$cmd: exit code $rc, expected 1"
-		assert_contains "$err" "$P:$line: " "$cmd stderr"
-		assert_contains "$err" "$msg" "$cmd stderr"
-		[ -z "$out" ] || fail "$cmd printed a result for an invalid profile"
-		assert_unchanged
-		assert_eq "$(writes)" "" "writes"
-	done
+	bad_profile "$@"
 }
 
 test_vdpa_bad_name() { vdpa_bad 2 "[vdpa -x]: a device name is 1 to 63 letters" <<'INI'

@@ -184,8 +184,6 @@ int engine_load(struct ctx *ctx, bool validate_host)
 		}
 		if (!module_config(ctx, (size_t)m))
 			return -ENOMEM;
-		if (!ctx->section_of[m])
-			ctx->section_of[m] = s;
 	}
 	for (size_t i = 0; i < p->n_settings; i++) {
 		const struct setting *s = &p->settings[i];

@@ -87,11 +87,9 @@ struct ctx {
 	struct action **actions;
 	size_t n_actions;
 	struct json_object *warnings;
-	bool force;
 	enum reboot_policy reboot;            /* apply --reboot */
 	struct host_facts host;
 	void *configs[32];
-	const struct setting *section_of[32]; /* header of the module's section, if present */
 	const struct module *current;         /* module being planned */
 };
 

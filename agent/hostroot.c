@@ -391,6 +391,35 @@ int hr_unlink(struct hostroot *hr, const char *fmt, ...)
 	return 0;
 }
 
+long hr_node_holder(const struct hostroot *hr, const char *node, char *comm, size_t comm_len)
+{
+	_cleanup_strv_free_ char **pids = NULL;
+	char rooted[4096];
+	int r = hr_path(hr, rooted, sizeof(rooted), "%s", node);
+
+	if (r < 0 || (r = hr_list(hr, &pids, "/proc")) < 0)
+		return r;
+	for (char **p = pids; *p; p++) {
+		_cleanup_strv_free_ char **fds = NULL;
+		char *end;
+		long pid = strtol(*p, &end, 10);
+
+		if (*end || pid <= 0 || hr_list(hr, &fds, "/proc/%s/fd", *p) < 0)
+			continue;   /* not a process, gone, or not ours to look at */
+		for (char **f = fds; *f; f++) {
+			char target[4096];
+
+			if (hr_readlink(hr, target, sizeof(target), false, "/proc/%s/fd/%s", *p, *f) < 0 ||
+			    (strcmp(target, node) != 0 && strcmp(target, rooted) != 0))
+				continue;
+			if (hr_read_line(hr, comm, comm_len, "/proc/%s/comm", *p) < 0)
+				snprintf(comm, comm_len, "?");
+			return pid;
+		}
+	}
+	return 0;
+}
+
 bool path_component_valid(const char *name)
 {
 	return name && *name && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&

@@ -55,6 +55,12 @@ int hr_replace_file(struct hostroot *hr, const char *content, mode_t mode, const
 int hr_unlink(struct hostroot *hr, const char *fmt, ...) PRINTF_FMT(2, 3);
 int hr_mkdir_p(struct hostroot *hr, const char *fmt, ...) PRINTF_FMT(2, 3);
 
+/* First process that holds the device node (a host path such as
+ * "/dev/vfio/12") open, by a scan of /proc/PID/fd under the root; a process
+ * of a --root host may show the node at its rooted path, which counts too.
+ * Returns its pid and its comm, 0 when none, or -errno. */
+long hr_node_holder(const struct hostroot *hr, const char *node, char *comm, size_t comm_len);
+
 /* A name taken from a profile that will become one path component. */
 bool path_component_valid(const char *name);
 

@@ -500,39 +500,15 @@ int pci_driver_load(struct ctx *ctx, const char *driver)
 
 int pci_vfio_group_holder(const struct hostroot *hr, int group, char *who, size_t len)
 {
-	_cleanup_strv_free_ char **procs = NULL;
-	char node[64], rooted[4096];
-	int r;
+	char node[64], comm[64];
+	long pid;
 
 	snprintf(node, sizeof(node), "/dev/vfio/%d", group);
-	r = hr_path(hr, rooted, sizeof(rooted), "%s", node);
-	if (r < 0)
-		return r;
-	r = hr_list(hr, &procs, "/proc");
-	if (r < 0)
-		return r;
-	for (char **p = procs; *p; p++) {
-		_cleanup_strv_free_ char **fds = NULL;
-
-		if (strspn(*p, "0123456789") != strlen(*p))
-			continue;
-		if (hr_list(hr, &fds, "/proc/%s/fd", *p) < 0)
-			continue;   /* gone, or not ours to see */
-		for (char **f = fds; *f; f++) {
-			char target[4096], comm[64];
-
-			if (hr_readlink(hr, target, sizeof(target), false, "/proc/%s/fd/%s", *p, *f) < 0)
-				continue;
-			/* A process of a --root host sees the node at its rooted path. */
-			if (strcmp(target, node) != 0 && strcmp(target, rooted) != 0)
-				continue;
-			if (hr_read_line(hr, comm, sizeof(comm), "/proc/%s/comm", *p) < 0)
-				strcpy(comm, "?");
-			snprintf(who, len, "pid %s (%s)", *p, comm);
-			return 1;
-		}
-	}
-	return 0;
+	pid = hr_node_holder(hr, node, comm, sizeof(comm));
+	if (pid <= 0)
+		return (int)pid;
+	snprintf(who, len, "pid %ld (%s)", pid, comm);
+	return 1;
 }
 
 static int vdpa_child(const struct hostroot *hr, const char *addr, char *name, size_t len)

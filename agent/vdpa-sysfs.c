@@ -139,42 +139,13 @@ int vdpa_sysfs_netdev(const struct hostroot *hr, const char *name, char *buf, si
 	return 0;
 }
 
-/* First process with devnode open: its pid, 0 when none. */
-static long open_by(const struct hostroot *hr, const char *devnode, char *comm, size_t len)
-{
-	_cleanup_strv_free_ char **pids = NULL;
-	int r = hr_list(hr, &pids, "/proc");
-
-	if (r < 0)
-		return r;
-	for (char **p = pids; *p; p++) {
-		_cleanup_strv_free_ char **fds = NULL;
-		char *end;
-		long pid = strtol(*p, &end, 10);
-
-		if (*end || pid <= 0 || hr_list(hr, &fds, "/proc/%s/fd", *p) < 0)
-			continue;   /* not a process, gone, or not ours to look at */
-		for (char **f = fds; *f; f++) {
-			char target[4096];
-
-			if (hr_readlink(hr, target, sizeof(target), false, "/proc/%s/fd/%s", *p, *f) < 0 ||
-			    strcmp(target, devnode) != 0)
-				continue;
-			if (hr_read_line(hr, comm, len, "/proc/%s/comm", *p) < 0)
-				snprintf(comm, len, "?");
-			return pid;
-		}
-	}
-	return 0;
-}
-
 int vdpa_sysfs_in_use(const struct hostroot *hr, const char *name, char *why, size_t len)
 {
 	char node[300], ifname[64], comm[64], flags[32];
 	long pid;
 
 	if (vdpa_sysfs_vhost_dev(hr, name, node, sizeof(node)) == 0) {
-		pid = open_by(hr, node, comm, sizeof(comm));
+		pid = hr_node_holder(hr, node, comm, sizeof(comm));
 		if (pid < 0)
 			return (int)pid;
 		if (pid > 0) {

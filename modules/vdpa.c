@@ -2,210 +2,24 @@
  * device, bound to vhost_vdpa (for VMs) or virtio_vdpa (for the host).
  * Devices hostprep created are recorded; one dropped from the profile is
  * deleted when nothing uses it.  Under a root other than "/" there is no
- * netlink: what sysfs shows is reported and creation is skipped. */
+ * netlink: what sysfs shows is reported and creation is skipped.  The keys
+ * are parsed in vdpa-profile.c, the planned actions applied in vdpa-apply.c. */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
-#include "kmodules.h"
 #include "state.h"
 #include "util.h"
 #include "vdpa-nl.h"
 #include "vdpa-sysfs.h"
+#include "vdpa.h"
 
 #define STATE_NAME "vdpa"
-#define DEV_NAME_MAX 63
-#define MTU_MIN 68                 /* the kernel's policy minimum */
-#define MAX_VQP_MAX 0x8000         /* virtio-net's limit on queue pairs */
 
-struct vdpa_want {
-	char *name;
-	char bus[VDPA_BUS_MAX], mgmt[VDPA_NAME_MAX];
-	char handle[VDPA_HANDLE_MAX];
-	bool has_mac, has_mtu, has_max_vqp;
-	uint8_t mac[6];
-	uint16_t mtu, max_vqp;
-	const char *driver;
-	bool recreate;
-};
-
-struct vdpa_config {
-	struct vdpa_want *want;
-	size_t n;
-	bool headers_checked;
-};
-
-enum job_kind { JOB_CREATE, JOB_RECREATE, JOB_REBIND, JOB_DELETE };
-
-struct vdpa_job {
-	enum job_kind kind;
-	const struct vdpa_want *want;    /* NULL for JOB_DELETE */
-	char name[VDPA_NAME_MAX];
-	char handle[VDPA_HANDLE_MAX];    /* JOB_DELETE: the recorded management device */
-};
-
-static const char *const drivers[] = { "vhost_vdpa", "virtio_vdpa", NULL };
-
-/* Profile ------------------------------------------------------------------ */
-
-static bool dev_name_valid(const char *s)
-{
-	if (!path_component_valid(s) || strlen(s) > DEV_NAME_MAX || s[0] == '-' || s[0] == '.')
-		return false;
-	for (; *s; s++)
-		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') && !(*s >= '0' && *s <= '9') &&
-		    !strchr("_.-", *s))
-			return false;
-	return true;
-}
-
-static bool has_key(const struct profile *p, const char *instance, const char *key)
-{
-	for (size_t i = 0; i < p->n_settings; i++) {
-		const struct setting *s = &p->settings[i];
-
-		if (strcmp(s->section, "vdpa") == 0 && streq_ptr(s->instance, instance) && strcmp(s->key, key) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* Names and the one required key, checked once for every [vdpa NAME] header. */
-static void check_headers(struct ctx *ctx, struct vdpa_config *c)
-{
-	const struct profile *p = ctx->profile;
-
-	if (c->headers_checked)
-		return;
-	c->headers_checked = true;
-	for (size_t i = 0; i < p->n_sections; i++) {
-		const struct setting *h = &p->sections[i];
-		bool first = true;
-
-		if (strcmp(h->section, "vdpa") != 0 || !h->instance)
-			continue;
-		for (size_t j = 0; j < i; j++)
-			first &= !(strcmp(p->sections[j].section, "vdpa") == 0 &&
-				   streq_ptr(p->sections[j].instance, h->instance));
-		if (!first)
-			continue;
-		if (!dev_name_valid(h->instance))
-			ctx_setting_error(ctx, h, "[vdpa %s]: a device name is 1 to %d letters, digits, '_', '.' or '-' "
-					  "(not starting with '.' or '-')", h->instance, DEV_NAME_MAX);
-		else if (!has_key(p, h->instance, "mgmtdev"))
-			ctx_setting_error(ctx, h, "[vdpa %s]: mgmtdev is required (e.g. pci/0000:03:00.2 or vdpasim_net)",
-					  h->instance);
-	}
-}
-
-static struct vdpa_want *want_get(struct vdpa_config *c, const char *name)
-{
-	struct vdpa_want *v;
-
-	for (size_t i = 0; i < c->n; i++)
-		if (strcmp(c->want[i].name, name) == 0)
-			return &c->want[i];
-	v = realloc(c->want, (c->n + 1) * sizeof(*v));
-	if (!v)
-		return NULL;
-	c->want = v;
-	v = &c->want[c->n];
-	*v = (struct vdpa_want){ .name = strdup(name), .driver = drivers[0] };
-	if (!v->name)
-		return NULL;
-	c->n++;
-	return v;
-}
-
-static int vdpa_parse(struct ctx *ctx, void *config, const struct setting *s)
-{
-	struct vdpa_config *c = config;
-	struct vdpa_want *w;
-	uint64_t v;
-
-	check_headers(ctx, c);
-	if (!dev_name_valid(s->instance))
-		return -EINVAL;   /* reported at the header */
-	w = want_get(c, s->instance);
-	if (!w)
-		return -ENOMEM;
-	if (strcmp(s->key, "mgmtdev") == 0) {
-		/* PCI addresses are parsed here for now; interface names and the other selector
-		 * forms come with the shared PCI selector (agent/pci.h) when it lands. */
-		if (vdpa_handle_parse(s->value, w->bus, w->mgmt) < 0)
-			goto bad;
-		vdpa_handle_format(w->bus, w->mgmt, w->handle, sizeof(w->handle));
-	} else if (strcmp(s->key, "mac") == 0) {
-		if (mac_parse(s->value, w->mac) < 0)
-			goto bad;
-		if (w->mac[0] & 1) {
-			ctx_setting_error(ctx, s, "mac: %s is a multicast address", s->value);
-			return -EINVAL;
-		}
-		if (!(w->mac[0] | w->mac[1] | w->mac[2] | w->mac[3] | w->mac[4] | w->mac[5])) {
-			ctx_setting_error(ctx, s, "mac: 00:00:00:00:00:00 is not an address");
-			return -EINVAL;
-		}
-		w->has_mac = true;
-	} else if (strcmp(s->key, "mtu") == 0) {
-		if (parse_u64_range(s->value, MTU_MIN, UINT16_MAX, &v) < 0)
-			goto bad;
-		w->mtu = (uint16_t)v;
-		w->has_mtu = true;
-	} else if (strcmp(s->key, "max_vqp") == 0) {
-		if (parse_u64_range(s->value, 1, MAX_VQP_MAX, &v) < 0)
-			goto bad;
-		w->max_vqp = (uint16_t)v;
-		w->has_max_vqp = true;
-	} else if (strcmp(s->key, "driver") == 0) {
-		if (!str_in(s->value, drivers))
-			goto bad;
-		w->driver = strcmp(s->value, drivers[0]) == 0 ? drivers[0] : drivers[1];
-	} else if (strcmp(s->key, "recreate") == 0) {
-		if (parse_bool(s->value, &w->recreate) < 0)
-			goto bad;
-	} else {
-		ctx_setting_error(ctx, s, "unknown key '%s' in [vdpa %s] (expected mgmtdev, mac, mtu, max_vqp, driver, "
-				  "recreate)", s->key, s->instance);
-		return -EINVAL;
-	}
-	return 0;
-bad:
-	if (strcmp(s->key, "mgmtdev") == 0)
-		ctx_setting_error(ctx, s, "mgmtdev: '%s' is not a management device (pci/DOMAIN:BUS:DEV.FN, a PCI "
-				  "address, BUS/NAME, or a bus-less name such as vdpasim_net)", s->value);
-	else if (strcmp(s->key, "mac") == 0)
-		ctx_setting_error(ctx, s, "mac: '%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", s->value);
-	else if (strcmp(s->key, "mtu") == 0)
-		ctx_setting_error(ctx, s, "mtu: '%s' is not an MTU (%d to %d)", s->value, MTU_MIN, UINT16_MAX);
-	else if (strcmp(s->key, "max_vqp") == 0)
-		ctx_setting_error(ctx, s, "max_vqp: '%s' is not a number of queue pairs (1 to %d)", s->value, MAX_VQP_MAX);
-	else if (strcmp(s->key, "driver") == 0)
-		ctx_setting_error(ctx, s, "driver: expected vhost_vdpa or virtio_vdpa, got '%s'", s->value);
-	else
-		ctx_setting_error(ctx, s, "recreate: expected yes or no, got '%s'", s->value);
-	return -EINVAL;
-}
-
-/* Only reached for a profile whose [vdpa] sections are all empty: parse never ran. */
-static int vdpa_validate(struct ctx *ctx, void *config)
-{
-	check_headers(ctx, config);
-	return 0;
-}
-
-static void vdpa_free_config(void *config)
-{
-	struct vdpa_config *c = config;
-
-	for (size_t i = 0; i < c->n; i++)
-		free(c->want[i].name);
-	free(c->want);
-}
+/* Descriptions and records ------------------------------------------------ */
 
 /* A config nobody could read (no netlink under --root). */
 static const struct vdpa_net_config unknown_config;
@@ -213,8 +27,8 @@ static const struct vdpa_net_config unknown_config;
 /* Descriptions: "mgmtdev=vdpasim_net mac=02:00:00:00:00:10 mtu=9000 driver=vhost_vdpa",
  * only with the keys the profile sets, so that current equals desired when converged;
  * cfg NULL describes the profile's values. */
-static void describe(const struct vdpa_want *w, const char *handle, const struct vdpa_net_config *cfg,
-		     const char *driver, char *buf, size_t len)
+void vdpa_describe(const struct vdpa_want *w, const char *handle, const struct vdpa_net_config *cfg,
+		   const char *driver, char *buf, size_t len)
 {
 	char mac[32] = "?", mtu[16] = "?", vqp[16] = "?";
 	size_t off;
@@ -237,7 +51,7 @@ static void describe(const struct vdpa_want *w, const char *handle, const struct
 		snprintf(buf + off, len - off, " driver=%s", driver && *driver ? driver : "none");
 }
 
-static bool config_matches(const struct vdpa_want *w, const struct vdpa_net_config *cfg)
+bool vdpa_config_matches(const struct vdpa_want *w, const struct vdpa_net_config *cfg)
 {
 	return (!w->has_mac || (cfg->has_mac && memcmp(cfg->mac, w->mac, 6) == 0)) &&
 	       (!w->has_mtu || (cfg->has_mtu && cfg->mtu == w->mtu)) &&
@@ -245,7 +59,7 @@ static bool config_matches(const struct vdpa_want *w, const struct vdpa_net_conf
 }
 
 /* Ownership records: "NAME HANDLE", one per device hostprep created. */
-static int record(struct ctx *ctx, const char *name, const char *handle, bool add)
+int vdpa_record(struct ctx *ctx, const char *name, const char *handle, bool add)
 {
 	_cleanup_free_ char *line = strdup_printf("%s %s", name, handle);
 
@@ -285,51 +99,7 @@ static struct action *job_action(struct ctx *ctx, enum job_kind kind, const stru
 	return a;
 }
 
-/* Apply ------------------------------------------------------------------- */
-
-static int fail(struct action *a, int r, const char *fmt, ...) PRINTF_FMT(3, 4);
-static int fail(struct action *a, int r, const char *fmt, ...)
-{
-	va_list ap;
-	char msg[1024];
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	action_set_state(a, ACTION_FAILED, "%s", msg);
-	return r < 0 ? r : -EIO;
-}
-
-/* The family; the vdpa module was loaded by its own action (plan_module). */
-static int open_family(struct action *a, struct vdpa_nl **nl)
-{
-	int r = vdpa_nl_open(nl);
-
-	if (r == -ENOENT)
-		return fail(a, r, "this kernel has no vDPA support (no vdpa generic netlink family)");
-	if (r < 0)
-		return fail(a, r, "opening the vdpa generic netlink family: %s", strerror(-r));
-	return 0;
-}
-
-static bool driver_registered(struct ctx *ctx, const char *driver)
-{
-	return hr_is_dir(&ctx->hr, VDPA_BUS_DIR "/drivers/%s", driver);
-}
-
-static int apply_module(struct ctx *ctx, struct action *a)
-{
-	const char *name = a->data;
-	int r = kmodules_load(ctx, name);
-
-	if (r == -ENOENT)
-		return fail(a, r, "no %s module in this kernel%s", name,
-			    strcmp(name, "vdpa") == 0 ? ": it has no vDPA support" : "");
-	if (r < 0)
-		return fail(a, r, "loading %s: %s", name, strerror(-r));
-	action_set_current(a, "loaded");
-	return 0;
-}
+/* Plan -------------------------------------------------------------------- */
 
 /* A kernel module gets an action of its own, planned once, before the first
  * device that needs it: loading it is a change even if that device then fails. */
@@ -342,209 +112,13 @@ static void plan_module(struct ctx *ctx, const char *name)
 	for (size_t i = 0; i < ctx->n_actions; i++)
 		if (strcmp(ctx->actions[i]->module, "vdpa") == 0 && strcmp(ctx->actions[i]->target, target) == 0)
 			return;
-	a = plan_action(ctx, target, "not loaded", "loaded", apply_module);
+	a = plan_action(ctx, target, "not loaded", "loaded", vdpa_apply_module);
 	if (!a)
 		return;
 	a->data = (void *)name;   /* a static string */
 	if (!ctx->hr.is_real)
 		action_set_state(a, ACTION_SKIPPED, "modules cannot be loaded under --root %s", ctx->hr.dir);
 }
-
-static const struct vdpa_mgmtdev *find_mgmtdev(const struct vdpa_mgmtdev *m, size_t n, const char *bus,
-					       const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(m[i].bus, bus) == 0 && strcmp(m[i].name, name) == 0)
-			return &m[i];
-	return NULL;
-}
-
-/* Why w cannot go on this host's management devices, or "" when it can. */
-static void mgmtdev_problem(const struct vdpa_want *w, const struct vdpa_mgmtdev *m, size_t n, char *buf, size_t len)
-{
-	const struct vdpa_mgmtdev *md = find_mgmtdev(m, n, w->bus, w->mgmt);
-	size_t off;
-
-	buf[0] = '\0';
-	if (!md) {
-		off = (size_t)snprintf(buf, len, "management device %s not found (present:", w->handle);
-		for (size_t i = 0; i < n && off < len; i++) {
-			char h[VDPA_HANDLE_MAX];
-
-			vdpa_handle_format(m[i].bus, m[i].name, h, sizeof(h));
-			off += (size_t)snprintf(buf + off, len - off, " %s", h);
-		}
-		if (off < len)
-			snprintf(buf + off, len - off, "%s)", n ? "" : " none");
-	} else if (!(md->classes & (1ULL << VDPA_VIRTIO_ID_NET))) {
-		snprintf(buf, len, "management device %s offers no virtio-net devices (classes 0x%" PRIx64 ")", w->handle,
-			 md->classes);
-	} else if (w->has_max_vqp && md->max_vqs && 2u * w->max_vqp > md->max_vqs) {
-		snprintf(buf, len, "max_vqp %u needs %u queues; management device %s offers %" PRIu32, w->max_vqp,
-			 2u * w->max_vqp, w->handle, md->max_vqs);
-	}
-}
-
-static void bound_message(struct ctx *ctx, const char *name, char *buf, size_t len)
-{
-	char drv[64] = "", node[300];
-
-	(void)vdpa_sysfs_driver(&ctx->hr, name, drv, sizeof(drv));
-	if (vdpa_sysfs_vhost_dev(&ctx->hr, name, node, sizeof(node)) == 0)
-		snprintf(buf, len, "bound to %s, %s%s", drv, node, hr_exists(&ctx->hr, "%s", node) ? "" : " (not in /dev)");
-	else if (vdpa_sysfs_netdev(&ctx->hr, name, node, sizeof(node)) == 0)
-		snprintf(buf, len, "bound to %s, interface %s", drv, node);
-	else
-		snprintf(buf, len, "bound to %s", drv[0] ? drv : "no driver");
-}
-
-/* Bind name to the driver the profile asks for, loading it first. */
-static int ensure_driver(struct ctx *ctx, struct action *a, const char *name, const char *driver)
-{
-	char cur[64] = "", step[128], why[512];
-	int r;
-
-	r = vdpa_sysfs_driver(&ctx->hr, name, cur, sizeof(cur));
-	if (r < 0)
-		return fail(a, r, "reading the driver of %s: %s", name, strerror(-r));
-	if (strcmp(cur, driver) == 0)
-		return 0;
-	r = vdpa_sysfs_in_use(&ctx->hr, name, why, sizeof(why));
-	if (r > 0)
-		return fail(a, -EBUSY, "bound to %s and in use: %s; not rebinding", cur, why);
-	r = driver_registered(ctx, driver) ? 0 : kmodules_load(ctx, driver);
-	if (r == -EOPNOTSUPP) {
-		action_set_state(a, ACTION_SKIPPED, "%s is not loaded and modules cannot be loaded under --root %s",
-				 driver, ctx->hr.dir);
-		return 0;
-	}
-	if (r < 0)
-		return fail(a, r, "loading %s: %s", driver, strerror(-r));
-	r = vdpa_sysfs_bind(&ctx->hr, name, driver, step, sizeof(step));
-	if (r < 0)
-		return fail(a, r, "%s %s: %s", step, name, strerror(-r));
-	r = vdpa_sysfs_driver(&ctx->hr, name, cur, sizeof(cur));
-	if (r < 0 || strcmp(cur, driver) != 0)
-		return fail(a, -EIO, "bound %s to %s, but it reads back %s", name, driver, r < 0 ? "unreadable" : cur[0] ? cur : "unbound");
-	return 0;
-}
-
-static int apply_rebind(struct ctx *ctx, struct action *a)
-{
-	const struct vdpa_job *j = a->data;
-	char msg[512];
-	int r = ensure_driver(ctx, a, j->name, j->want->driver);
-
-	if (r < 0 || a->state != ACTION_PENDING)
-		return r;
-	bound_message(ctx, j->name, msg, sizeof(msg));
-	action_set_state(a, ACTION_CHANGED, "%s", msg);
-	return 0;
-}
-
-static int apply_create(struct ctx *ctx, struct action *a)
-{
-	const struct vdpa_job *j = a->data;
-	const struct vdpa_want *w = j->want;
-	_cleanup_vdpa_nl_ struct vdpa_nl *nl = NULL;
-	_cleanup_free_ struct vdpa_mgmtdev *m = NULL;
-	struct vdpa_dev_request req = {
-		.name = w->name, .mgmt_bus = w->bus, .mgmt_name = w->mgmt,
-		.has_mac = w->has_mac, .has_mtu = w->has_mtu, .has_max_vqp = w->has_max_vqp,
-		.mtu = w->mtu, .max_vqp = w->max_vqp,
-	};
-	struct vdpa_net_config cfg;
-	char msg[1024], cur[512], bound[512];
-	size_t n;
-	int r;
-
-	memcpy(req.mac, w->mac, 6);
-	r = open_family(a, &nl);
-	if (r < 0)
-		return r;
-	/* Loaded (by its action) before the device exists, so the device binds to it on creation. */
-	r = kmodules_load(ctx, w->driver);
-	if (r < 0)
-		return fail(a, r, "loading %s: %s", w->driver, strerror(-r));
-	r = vdpa_nl_mgmtdevs(nl, &m, &n);
-	if (r < 0)
-		return fail(a, r, "listing vDPA management devices: %s", strerror(-r));
-	mgmtdev_problem(w, m, n, msg, sizeof(msg));
-	if (msg[0])
-		return fail(a, -ENODEV, "%s", msg);
-	if (j->kind == JOB_RECREATE) {
-		r = vdpa_sysfs_in_use(&ctx->hr, w->name, msg, sizeof(msg));
-		if (r > 0)
-			return fail(a, -EBUSY, "differs from the profile but is in use: %s; not re-creating", msg);
-		r = vdpa_nl_dev_del(nl, w->name);
-		if (r < 0) {
-			vdpa_nl_describe_error(VDPA_CMD_DEV_DEL, r, vdpa_nl_extack(nl), &req, msg, sizeof(msg));
-			return fail(a, r, "deleting it to re-create: %s", msg);
-		}
-	}
-	r = vdpa_nl_dev_new(nl, &req);
-	if (r < 0) {
-		vdpa_nl_describe_error(VDPA_CMD_DEV_NEW, r, vdpa_nl_extack(nl), &req, msg, sizeof(msg));
-		if (j->kind == JOB_RECREATE)
-			(void)record(ctx, w->name, w->handle, false);
-		return fail(a, r, "creating %s on %s: %s%s", w->name, w->handle, msg,
-			    j->kind == JOB_RECREATE ? " (the old device was deleted)" : "");
-	}
-	r = record(ctx, w->name, w->handle, true);
-	if (r < 0)
-		return fail(a, r, "created, but recording it under /var/lib/hostprep failed: %s", strerror(-r));
-	r = vdpa_nl_config_get(nl, w->name, &cfg);
-	if (r < 0)
-		return fail(a, r, "created, but reading its config back failed: %s", strerror(-r));
-	describe(w, w->handle, &cfg, w->driver, cur, sizeof(cur));
-	action_set_current(a, cur);
-	if (!config_matches(w, &cfg))
-		return fail(a, -EIO, "created, but the device reports %s", cur);
-	r = ensure_driver(ctx, a, w->name, w->driver);
-	if (r < 0)
-		return r;
-	bound_message(ctx, w->name, bound, sizeof(bound));
-	action_set_state(a, ACTION_CHANGED, "%s on %s, %s", j->kind == JOB_RECREATE ? "re-created" : "created",
-			 w->handle, bound);
-	return 0;
-}
-
-static int apply_delete(struct ctx *ctx, struct action *a)
-{
-	const struct vdpa_job *j = a->data;
-	_cleanup_vdpa_nl_ struct vdpa_nl *nl = NULL;
-	struct vdpa_dev_request req = { .name = j->name };
-	struct vdpa_dev d = { 0 };
-	char msg[512], handle[VDPA_HANDLE_MAX];
-	int r = vdpa_nl_open(&nl);
-
-	if (r < 0)
-		return fail(a, r, "opening the vdpa generic netlink family: %s", strerror(-r));
-	/* Still the device hostprep made? */
-	r = vdpa_nl_dev_get(nl, j->name, &d);
-	if (r < 0 && r != -ENODEV)
-		return fail(a, r, "reading it: %s", strerror(-r));
-	vdpa_handle_format(d.mgmt_bus, d.mgmt_name, handle, sizeof(handle));
-	if (r == 0 && strcmp(handle, j->handle) != 0)
-		return fail(a, -EEXIST, "now on management device %s, not %s as recorded; not deleting it", handle,
-			    j->handle);
-	r = vdpa_sysfs_in_use(&ctx->hr, j->name, msg, sizeof(msg));
-	if (r > 0)
-		return fail(a, -EBUSY, "in use: %s; not deleting it", msg);
-	r = vdpa_nl_dev_del(nl, j->name);
-	if (r < 0 && r != -ENODEV) {
-		vdpa_nl_describe_error(VDPA_CMD_DEV_DEL, r, vdpa_nl_extack(nl), &req, msg, sizeof(msg));
-		return fail(a, r, "deleting: %s", msg);
-	}
-	r = record(ctx, j->name, j->handle, false);
-	if (r < 0)
-		return fail(a, r, "deleted, but updating /var/lib/hostprep failed: %s", strerror(-r));
-	action_set_current(a, "absent");
-	action_set_state(a, ACTION_CHANGED, "deleted (created by hostprep, no longer in the profile)");
-	return 0;
-}
-
-/* Plan -------------------------------------------------------------------- */
 
 static bool in_profile(const struct vdpa_config *c, const char *name)
 {
@@ -560,9 +134,10 @@ static void plan_job(struct ctx *ctx, enum job_kind kind, const struct vdpa_want
 {
 	struct action *a;
 
-	if (state == ACTION_PENDING && !driver_registered(ctx, w->driver))
+	if (state == ACTION_PENDING && !vdpa_driver_registered(ctx, w->driver))
 		plan_module(ctx, w->driver);
-	a = job_action(ctx, kind, w, w->name, NULL, current, desired, kind == JOB_REBIND ? apply_rebind : apply_create);
+	a = job_action(ctx, kind, w, w->name, NULL, current, desired,
+		       kind == JOB_REBIND ? vdpa_apply_rebind : vdpa_apply_create);
 	if (a && a->state != ACTION_FAILED)
 		action_set_state(a, state, "%s", msg);
 }
@@ -585,7 +160,7 @@ static void plan_offline(struct ctx *ctx, const struct vdpa_config *c, char *con
 		char desired[512], current[512], handle[VDPA_HANDLE_MAX] = "", drv[64] = "", bound[512];
 		struct action *a;
 
-		describe(w, w->handle, NULL, w->driver, desired, sizeof(desired));
+		vdpa_describe(w, w->handle, NULL, w->driver, desired, sizeof(desired));
 		if (!vdpa_sysfs_exists(&ctx->hr, w->name)) {
 			action_set_state(plan_action(ctx, w->name, "absent", desired, NULL), ACTION_SKIPPED,
 					 "would create it on %s; netlink is not available under --root %s", w->handle,
@@ -594,7 +169,7 @@ static void plan_offline(struct ctx *ctx, const struct vdpa_config *c, char *con
 		}
 		(void)vdpa_sysfs_mgmtdev(&ctx->hr, w->name, handle, sizeof(handle));
 		(void)vdpa_sysfs_driver(&ctx->hr, w->name, drv, sizeof(drv));
-		describe(w, handle[0] ? handle : "?", &unknown_config, drv, current, sizeof(current));
+		vdpa_describe(w, handle[0] ? handle : "?", &unknown_config, drv, current, sizeof(current));
 		if (strcmp(handle, w->handle) != 0) {
 			a = plan_action(ctx, w->name, current, desired, NULL);
 			if (w->recreate)
@@ -613,7 +188,7 @@ static void plan_offline(struct ctx *ctx, const struct vdpa_config *c, char *con
 			plan_job(ctx, JOB_REBIND, w, current, desired, ACTION_PENDING, msg);
 			continue;
 		}
-		bound_message(ctx, w->name, bound, sizeof(bound));
+		vdpa_bound_message(ctx, w->name, bound, sizeof(bound));
 		action_set_state(plan_action(ctx, w->name, current, desired, NULL), ACTION_SKIPPED,
 				 "present on %s, %s; mac, mtu and max_vqp cannot be read under --root (netlink only)",
 				 handle, bound);
@@ -628,15 +203,15 @@ static void plan_want(struct ctx *ctx, struct vdpa_nl *nl, const struct vdpa_wan
 	char desired[512], current[512], handle[VDPA_HANDLE_MAX], drv[64] = "", problem[1024], msg[1200];
 	int r;
 
-	describe(w, w->handle, NULL, w->driver, desired, sizeof(desired));
+	vdpa_describe(w, w->handle, NULL, w->driver, desired, sizeof(desired));
 	for (size_t i = 0; i < nd; i++)
 		if (strcmp(devs[i].name, w->name) == 0)
 			d = &devs[i];
-	mgmtdev_problem(w, m, nm, problem, sizeof(problem));
+	vdpa_mgmtdev_problem(w, m, nm, problem, sizeof(problem));
 	if (!d) {
 		if (!problem[0])
 			plan_job(ctx, JOB_CREATE, w, "absent", desired, ACTION_PENDING, "create");
-		else if (strcmp(w->bus, "pci") == 0 && !find_mgmtdev(m, nm, w->bus, w->mgmt) &&
+		else if (strcmp(w->bus, "pci") == 0 && !vdpa_find_mgmtdev(m, nm, w->bus, w->mgmt) &&
 			 !hr_exists(&ctx->hr, "/sys/bus/pci/devices/%s", w->mgmt))
 			plan_job(ctx, JOB_CREATE, w, "absent", desired, ACTION_PENDING,
 				 "the PCI device does not exist yet (an SR-IOV VF of this run?); apply checks again");
@@ -647,10 +222,10 @@ static void plan_want(struct ctx *ctx, struct vdpa_nl *nl, const struct vdpa_wan
 	vdpa_handle_format(d->mgmt_bus, d->mgmt_name, handle, sizeof(handle));
 	(void)vdpa_sysfs_driver(&ctx->hr, w->name, drv, sizeof(drv));
 	r = vdpa_nl_config_get(nl, w->name, &cfg);
-	describe(w, handle, r == 0 ? &cfg : &unknown_config, drv, current, sizeof(current));
-	if (r == 0 && strcmp(handle, w->handle) == 0 && config_matches(w, &cfg)) {
+	vdpa_describe(w, handle, r == 0 ? &cfg : &unknown_config, drv, current, sizeof(current));
+	if (r == 0 && strcmp(handle, w->handle) == 0 && vdpa_config_matches(w, &cfg)) {
 		if (strcmp(drv, w->driver) == 0) {
-			bound_message(ctx, w->name, msg, sizeof(msg));
+			vdpa_bound_message(ctx, w->name, msg, sizeof(msg));
 			action_set_state(plan_action(ctx, w->name, desired, desired, NULL), ACTION_OK, "%s", msg);
 			return;
 		}
@@ -689,7 +264,7 @@ static void plan_drop(struct ctx *ctx, const char *name, const char *handle, con
 		vdpa_handle_format(devs[i].mgmt_bus, devs[i].mgmt_name, dh, sizeof(dh));
 		if (strcmp(dh, handle) != 0)
 			return;   /* a device of that name on another management device is not ours */
-		a = job_action(ctx, JOB_DELETE, NULL, name, handle, "present", "absent", apply_delete);
+		a = job_action(ctx, JOB_DELETE, NULL, name, handle, "present", "absent", vdpa_apply_delete);
 		if (vdpa_sysfs_in_use(&ctx->hr, name, why, sizeof(why)) > 0)
 			action_set_state(a, ACTION_FAILED, "no longer in the profile, but in use: %s; not deleting it", why);
 		else
@@ -738,7 +313,7 @@ static int vdpa_plan(struct ctx *ctx, void *config)
 			plan_want(ctx, nl, w, m, nm, devs, nd);
 			continue;
 		}
-		describe(w, w->handle, NULL, w->driver, desired, sizeof(desired));
+		vdpa_describe(w, w->handle, NULL, w->driver, desired, sizeof(desired));
 		if (r == -ENOENT) {
 			plan_module(ctx, "vdpa");
 			plan_job(ctx, JOB_CREATE, w, "absent", desired, ACTION_PENDING, "create (after loading vdpa)");

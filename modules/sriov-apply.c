@@ -1,0 +1,308 @@
+/* [sriov SELECTOR], the apply side: the bounded sriov_numvfs write, the
+ * policy on destroying VFs in use, autoprobe, binding the VFs to their driver,
+ * and the records of the PFs hostprep set. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "pci.h"
+#include "sriov.h"
+#include "state.h"
+#include "util.h"
+
+/* Records: "ADDR N" per PF hostprep set to N VFs. ------------------------- */
+
+static int record_set(struct ctx *ctx, const char *addr, unsigned numvfs)
+{
+	_cleanup_free_ char *line = numvfs ? strdup_printf("%s %u", addr, numvfs) : NULL;
+
+	if (numvfs && !line)
+		return -ENOMEM;
+	return state_set_keyed(&ctx->hr, SRIOV_STATE_NAME, addr, line, false);
+}
+
+/* Bounded sriov_numvfs write ------------------------------------------------ */
+
+/* Some drivers block in this write for tens of seconds: a child does it, and
+ * the parent gives up waiting after the timeout (the child, still holding
+ * the run's lock, finishes the write on its own). */
+static int write_numvfs(struct ctx *ctx, const char *addr, unsigned n, unsigned timeout_s, pid_t *stuck)
+{
+	char val[16];
+	int pipefd[2], err = EIO;
+	pid_t pid;
+	struct timespec start, now;
+
+	snprintf(val, sizeof(val), "%u", n);
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return r;
+	}
+	if (pid == 0) {
+		int r = hr_write_attr(&ctx->hr, val, NULL, 0, "/sys/bus/pci/devices/%s/sriov_numvfs", addr);
+
+		err = -r;
+		_exit(write(pipefd[1], &err, sizeof(err)) == sizeof(err) ? 0 : 1);
+	}
+	close(pipefd[1]);
+	ctx->hr.writes++;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
+		long left;
+		int k;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = (long)timeout_s * 1000 - ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0) {
+			close(pipefd[0]);
+			*stuck = pid;
+			return -ETIMEDOUT;
+		}
+		k = poll(&p, 1, (int)left);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k > 0)
+			break;
+	}
+	if (read(pipefd[0], &err, sizeof(err)) != sizeof(err))
+		err = EIO;
+	close(pipefd[0]);
+	(void)waitpid(pid, NULL, 0);
+	return -err;
+}
+
+static int write_numvfs_logged(struct ctx *ctx, struct action *a, const struct pf_job *j, unsigned n)
+{
+	pid_t stuck = 0;
+	int r = write_numvfs(ctx, j->addr, n, j->timeout_s, &stuck);
+
+	if (r == -ETIMEDOUT)
+		action_set_state(a, ACTION_FAILED,
+				 "writing %u to sriov_numvfs did not return within %u s: the driver is still at it "
+				 "(pid %ld waits for it and holds the lock); run again when it is done", n, j->timeout_s,
+				 (long)stuck);
+	else if (r < 0)
+		action_set_state(a, ACTION_FAILED, "writing %u to sriov_numvfs: %s", n, strerror(-r));
+	return r;
+}
+
+/* The first VF in use, with the reason; 0 when none is. */
+static int vfs_in_use(struct ctx *ctx, const char *pf, char *why, size_t len)
+{
+	_cleanup_strv_free_ char **vfs = NULL;
+
+	if (pci_vfs(&ctx->hr, pf, &vfs) < 0)
+		return 0;
+	for (char **v = vfs; *v; v++) {
+		char reason[256];
+
+		if (pci_in_use(&ctx->hr, *v, reason, sizeof(reason)) > 0) {
+			snprintf(why, len, "VF %s is in use: %s", *v, reason);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Why the VFs may not be destroyed now, or NULL. */
+const char *sriov_destroy_refusal(struct ctx *ctx, const struct pf_job *j, unsigned cur, char *buf, size_t len)
+{
+	char why[512];
+
+	if (cur == 0 || cur == j->want)
+		return NULL;
+	if (j->want > 0 && j->reset == RESET_NEVER) {
+		snprintf(buf, len, "changing %u to %u VFs goes through 0, which destroys them, and reset = never", cur,
+			 j->want);
+		return buf;
+	}
+	if (j->reset == RESET_ALWAYS || !vfs_in_use(ctx, j->addr, why, sizeof(why)))
+		return NULL;
+	if (j->dropped)
+		snprintf(buf, len, "dropped from the profile, but %s: keeping its %u VFs", why, cur);
+	else if (j->want == 0)
+		snprintf(buf, len, "removing the %u VFs, but %s (reset = if-unused): keeping them", cur, why);
+	else
+		snprintf(buf, len, "changing %u to %u VFs goes through 0 and %s (reset = if-unused): keeping them", cur,
+			 j->want, why);
+	return buf;
+}
+
+int sriov_numvfs_apply(struct ctx *ctx, struct action *a)
+{
+	const struct pf_job *j = a->data;
+	uint64_t cur, now;
+	char buf[640], why[512];
+	const char *refusal;
+	_cleanup_strv_free_ char **vfs = NULL;
+	int r;
+
+	r = hr_read_u64(&ctx->hr, &cur, "/sys/bus/pci/devices/%s/sriov_numvfs", j->addr);
+	if (r < 0) {
+		action_set_state(a, ACTION_FAILED, "reading sriov_numvfs: %s", strerror(-r));
+		return r;
+	}
+	refusal = sriov_destroy_refusal(ctx, j, (unsigned)cur, buf, sizeof(buf));
+	if (refusal) {
+		action_set_state(a, ACTION_FAILED, "%s", refusal);
+		return -EBUSY;
+	}
+	if (cur > 0 && cur != j->want) {
+		if (j->reset == RESET_ALWAYS && vfs_in_use(ctx, j->addr, why, sizeof(why)))
+			ctx_warn(ctx, "sriov %s: reset = always: removing the VFs although %s", j->addr, why);
+		if ((r = write_numvfs_logged(ctx, a, j, 0)) < 0)
+			return r;
+	}
+	if (j->want > 0 && cur != j->want && (r = write_numvfs_logged(ctx, a, j, j->want)) < 0) {
+		if (cur > 0)
+			action_set_current(a, "0");
+		return r;
+	}
+	pci_udev_settle(&ctx->hr, 10000);
+	if (hr_read_u64(&ctx->hr, &now, "/sys/bus/pci/devices/%s/sriov_numvfs", j->addr) < 0 ||
+	    pci_vfs(&ctx->hr, j->addr, &vfs) < 0) {
+		action_set_state(a, ACTION_FAILED, "cannot read the VFs back");
+		return -EIO;
+	}
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)now);
+	action_set_current(a, buf);
+	r = record_set(ctx, j->addr, j->want);
+	if (r < 0)
+		ctx_warn(ctx, "sriov %s: recording the PF in /var/lib/hostprep/%s: %s", j->addr, SRIOV_STATE_NAME,
+			 strerror(-r));
+	if (now != j->want || strv_length(vfs) != j->want) {
+		action_set_state(a, ACTION_FAILED, "sriov_numvfs reads %llu and %zu VFs exist, %u wanted",
+				 (unsigned long long)now, strv_length(vfs), j->want);
+		return -EIO;
+	}
+	return 0;
+}
+
+int sriov_autoprobe_apply(struct ctx *ctx, struct action *a)
+{
+	const struct pf_job *j = a->data;
+	const char *val = strcmp(a->desired, "yes") == 0 ? "1" : "0";
+	char rb[16];
+	int r = hr_write_attr(&ctx->hr, val, rb, sizeof(rb), "/sys/bus/pci/devices/%s/sriov_drivers_autoprobe", j->addr);
+
+	if (r < 0) {
+		action_set_state(a, ACTION_FAILED, "writing sriov_drivers_autoprobe: %s", strerror(-r));
+		return r;
+	}
+	if (strcmp(rb, val) != 0) {
+		action_set_state(a, ACTION_FAILED, "wrote %s but sriov_drivers_autoprobe reads back %s", val, rb);
+		return -EIO;
+	}
+	action_set_current(a, a->desired);
+	return 0;
+}
+
+/* "2x vfio-pci", "1x none, 1x vfio-pci": VF drivers, counted by first appearance. */
+static char *summarize_drivers(char *const *drivers)
+{
+	char out[1024] = "";
+	size_t n = strv_length(drivers);
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned count = 0;
+		bool earlier = false;
+
+		for (size_t k = 0; k < i; k++)
+			earlier |= strcmp(drivers[k], drivers[i]) == 0;
+		if (earlier)
+			continue;
+		for (size_t k = i; k < n; k++)
+			count += strcmp(drivers[k], drivers[i]) == 0;
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%ux %s", out[0] ? ", " : "", count, drivers[i]);
+	}
+	return strdup(out[0] ? out : "no VFs");
+}
+
+char *sriov_vf_driver_summary(struct ctx *ctx, const char *pf)
+{
+	_cleanup_strv_free_ char **vfs = NULL;
+	_cleanup_strv_free_ char **drivers = NULL;
+	size_t n;
+
+	if (pci_vfs(&ctx->hr, pf, &vfs) < 0)
+		return NULL;
+	n = strv_length(vfs);
+	drivers = calloc(n + 1, sizeof(char *));
+	if (!drivers)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		char d[PCI_DRIVER_MAX];
+
+		if (pci_driver(&ctx->hr, vfs[i], d, sizeof(d)) < 0 || !d[0])
+			strcpy(d, "none");
+		if (!(drivers[i] = strdup(d)))
+			return NULL;
+	}
+	return summarize_drivers(drivers);
+}
+
+int sriov_vf_driver_apply(struct ctx *ctx, struct action *a)
+{
+	const struct pf_job *j = a->data;
+	_cleanup_strv_free_ char **vfs = NULL;
+	_cleanup_free_ char *now = NULL;
+	char failures[1024] = "";
+	int ret = 0, r;
+
+	r = pci_driver_load(ctx, j->vf_driver);
+	if (r == -EOPNOTSUPP) {
+		action_set_state(a, ACTION_SKIPPED, "%s is not loaded, and modules are loaded only on the real root",
+				 j->vf_driver);
+		return 0;
+	}
+	if (r < 0) {
+		action_set_state(a, ACTION_FAILED, "loading %s: %s", j->vf_driver, strerror(-r));
+		return r;
+	}
+	if ((r = pci_vfs(&ctx->hr, j->addr, &vfs)) < 0) {
+		action_set_state(a, ACTION_FAILED, "listing the VFs: %s", strerror(-r));
+		return r;
+	}
+	for (char **v = vfs; *v; v++) {
+		char drv[PCI_DRIVER_MAX], step[256] = "", why[256];
+
+		if (pci_driver(&ctx->hr, *v, drv, sizeof(drv)) == 0 && strcmp(drv, j->vf_driver) == 0)
+			continue;
+		if (pci_in_use(&ctx->hr, *v, why, sizeof(why)) > 0) {
+			snprintf(failures + strlen(failures), sizeof(failures) - strlen(failures), "%s%s: in use, %s",
+				 failures[0] ? "; " : "", *v, why);
+			RET_GATHER(ret, -EBUSY);
+			continue;
+		}
+		r = pci_bind(&ctx->hr, *v, j->vf_driver, step, sizeof(step));
+		if (r < 0) {
+			snprintf(failures + strlen(failures), sizeof(failures) - strlen(failures), "%s%s: %s: %s",
+				 failures[0] ? "; " : "", *v, step, strerror(-r));
+			RET_GATHER(ret, r);
+		}
+	}
+	now = sriov_vf_driver_summary(ctx, j->addr);
+	action_set_current(a, now);
+	if (ret < 0) {
+		action_set_state(a, ACTION_FAILED, "binding VFs to %s: %s", j->vf_driver, failures);
+		return ret;
+	}
+	if (strv_length(vfs) != j->want) {
+		action_set_state(a, ACTION_FAILED, "%zu of %u VFs exist (see numvfs)", strv_length(vfs), j->want);
+		return -EIO;
+	}
+	return 0;
+}

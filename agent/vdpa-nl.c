@@ -12,6 +12,7 @@
 #include <sys/time.h>
 
 #include "macro.h"
+#include "pci.h"
 #include "vdpa-nl.h"
 
 #ifndef SOL_NETLINK
@@ -80,41 +81,6 @@ static bool all_chars(const char *s, const char *extra, bool lower_only)
 	return true;
 }
 
-static int hex_field(const char *s, size_t digits, unsigned max, unsigned *ret)
-{
-	unsigned v = 0;
-
-	for (size_t i = 0; i < digits; i++) {
-		if (!isxdigit((unsigned char)s[i]))
-			return -EINVAL;
-		v = v * 16 + (unsigned)(isdigit((unsigned char)s[i]) ? s[i] - '0' : tolower((unsigned char)s[i]) - 'a' + 10);
-	}
-	if (v > max)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
-/* DDDD:BB:DD.F or BB:DD.F */
-static int pci_address_parse(const char *s, char *buf, size_t len)
-{
-	unsigned dom = 0, bus, dev, fn;
-	size_t l = strlen(s);
-
-	if (l == 12) {
-		if (hex_field(s, 4, 0xffff, &dom) < 0 || s[4] != ':')
-			return -EINVAL;
-		s += 5;
-	} else if (l != 7) {
-		return -EINVAL;
-	}
-	if (hex_field(s, 2, 0xff, &bus) < 0 || s[2] != ':' || hex_field(s + 3, 2, 0x1f, &dev) < 0 || s[5] != '.' ||
-	    hex_field(s + 6, 1, 7, &fn) < 0)
-		return -EINVAL;
-	snprintf(buf, len, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
-	return 0;
-}
-
 int vdpa_handle_parse(const char *s, char bus[VDPA_BUS_MAX], char name[VDPA_NAME_MAX])
 {
 	const char *slash = strchr(s, '/');
@@ -126,7 +92,7 @@ int vdpa_handle_parse(const char *s, char bus[VDPA_BUS_MAX], char name[VDPA_NAME
 		if (!all_chars(bus, "_-", true))
 			return -EINVAL;
 		if (strcmp(bus, "pci") == 0)
-			return pci_address_parse(slash + 1, name, VDPA_NAME_MAX);
+			return pci_addr_parse(slash + 1, name, VDPA_NAME_MAX);
 		if (strlen(slash + 1) >= VDPA_NAME_MAX || !all_chars(slash + 1, "_.:-", false))
 			return -EINVAL;
 		snprintf(name, VDPA_NAME_MAX, "%s", slash + 1);
@@ -134,7 +100,7 @@ int vdpa_handle_parse(const char *s, char bus[VDPA_BUS_MAX], char name[VDPA_NAME
 	}
 	if (strchr(s, ':')) {
 		snprintf(bus, VDPA_BUS_MAX, "pci");
-		return pci_address_parse(s, name, VDPA_NAME_MAX);
+		return pci_addr_parse(s, name, VDPA_NAME_MAX);
 	}
 	if (strlen(s) >= VDPA_NAME_MAX || !all_chars(s, "_.-", false) || s[0] == '.' || s[0] == '-')
 		return -EINVAL;

@@ -73,7 +73,9 @@ void vdpa_mgmtdev_problem(const struct vdpa_want *w, const struct vdpa_mgmtdev *
 	size_t off;
 
 	buf[0] = '\0';
-	if (!md) {
+	if (w->no_match) {
+		snprintf(buf, len, "no device matches %s", w->id.text);
+	} else if (!md) {
 		off = (size_t)snprintf(buf, len, "management device %s not found (present:", w->handle);
 		for (size_t i = 0; i < n && off < len; i++) {
 			char h[VDPA_HANDLE_MAX];

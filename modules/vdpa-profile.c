@@ -99,8 +99,18 @@ int vdpa_parse(struct ctx *ctx, void *config, const struct setting *s)
 	if (strcmp(s->key, "mgmtdev") == 0) {
 		/* PCI addresses are parsed here for now; interface names and the other selector
 		 * forms come with the shared PCI selector (agent/pci.h) when it lands. */
-		if (vdpa_handle_parse(s->value, w->bus, w->mgmt) < 0)
+		struct pci_selector sel;
+
+		w->mgmt_setting = s;
+		w->by_id = pci_selector_parse(s->value, &sel) == 0 && sel.kind == PCI_SEL_ID;
+		if (w->by_id) {
+			/* Stands for the device until validate finds it. */
+			w->id = sel;
+			snprintf(w->bus, sizeof(w->bus), "pci");
+			snprintf(w->mgmt, sizeof(w->mgmt), "%s", s->value);
+		} else if (vdpa_handle_parse(s->value, w->bus, w->mgmt) < 0) {
 			goto bad;
+		}
 		vdpa_handle_format(w->bus, w->mgmt, w->handle, sizeof(w->handle));
 	} else if (strcmp(s->key, "mac") == 0) {
 		if (mac_parse(s->value, w->mac) < 0)
@@ -155,10 +165,63 @@ bad:
 }
 
 /* Only reached for a profile whose [vdpa] sections are all empty: parse never ran. */
+static void set_pci_mgmtdev(struct vdpa_want *w, const char *addr)
+{
+	snprintf(w->bus, sizeof(w->bus), "pci");
+	snprintf(w->mgmt, sizeof(w->mgmt), "%s", addr);
+	vdpa_handle_format(w->bus, w->mgmt, w->handle, sizeof(w->handle));
+}
+
+/* The PCI selector forms of mgmtdev: vendor:device (exactly one match), or an
+ * interface name standing for the PCI device behind it (a bus-less name that
+ * is no interface stays a bus-less management device, e.g. vdpasim_net). */
+static int resolve_mgmtdev(struct ctx *ctx, struct vdpa_want *w, struct pci_list *all, bool *listed)
+{
+	_cleanup_strv_free_ char **match = NULL;
+	struct pci_selector ifsel;
+	const struct pci_selector *sel = &w->id;
+	char err[256] = "";
+	int r;
+
+	if (!w->by_id) {
+		if (w->bus[0] || !path_component_valid(w->mgmt) || !hr_exists(&ctx->hr, "/sys/class/net/%s", w->mgmt) ||
+		    pci_selector_parse(w->mgmt, &ifsel) < 0 || ifsel.kind != PCI_SEL_IFNAME)
+			return 0;
+		sel = &ifsel;
+	}
+	if (!*listed) {
+		r = pci_enumerate(&ctx->hr, all, err, sizeof(err));
+		if (r < 0) {
+			ctx_setting_error(ctx, w->mgmt_setting, "mgmtdev: listing PCI devices: %s", err[0] ? err : strerror(-r));
+			return r;
+		}
+		*listed = true;
+	}
+	r = pci_resolve(&ctx->hr, all, sel, &match);
+	if (r < 0)
+		return r;
+	if (strv_length(match) > 1)
+		ctx_setting_error(ctx, w->mgmt_setting, "mgmtdev: %s matches %zu devices (%s, %s%s); name one by its address",
+				  sel->text, strv_length(match), match[0], match[1], match[2] ? ", ..." : "");
+	else if (match[0])
+		set_pci_mgmtdev(w, match[0]);
+	else if (w->by_id)
+		w->no_match = true;
+	return 0;
+}
+
 int vdpa_validate(struct ctx *ctx, void *config)
 {
+	struct vdpa_config *c = config;
+	struct pci_list all = { 0 };
+	bool listed = false;
+	int ret = 0;
+
 	check_headers(ctx, config);
-	return 0;
+	for (size_t i = 0; i < c->n; i++)
+		RET_GATHER(ret, resolve_mgmtdev(ctx, &c->want[i], &all, &listed));
+	pci_list_free(&all);
+	return ret;
 }
 
 void vdpa_free_config(void *config)

@@ -161,6 +161,11 @@ static void plan_offline(struct ctx *ctx, const struct vdpa_config *c, char *con
 		struct action *a;
 
 		vdpa_describe(w, w->handle, NULL, w->driver, desired, sizeof(desired));
+		if (w->no_match) {
+			action_set_state(plan_action(ctx, w->name, NULL, desired, NULL), ACTION_FAILED,
+					 "no device matches %s", w->id.text);
+			continue;
+		}
 		if (!vdpa_sysfs_exists(&ctx->hr, w->name)) {
 			action_set_state(plan_action(ctx, w->name, "absent", desired, NULL), ACTION_SKIPPED,
 					 "would create it on %s; netlink is not available under --root %s", w->handle,
@@ -211,7 +216,7 @@ static void plan_want(struct ctx *ctx, struct vdpa_nl *nl, const struct vdpa_wan
 	if (!d) {
 		if (!problem[0])
 			plan_job(ctx, JOB_CREATE, w, "absent", desired, ACTION_PENDING, "create");
-		else if (strcmp(w->bus, "pci") == 0 && !vdpa_find_mgmtdev(m, nm, w->bus, w->mgmt) &&
+		else if (strcmp(w->bus, "pci") == 0 && !w->no_match && !vdpa_find_mgmtdev(m, nm, w->bus, w->mgmt) &&
 			 !hr_exists(&ctx->hr, "/sys/bus/pci/devices/%s", w->mgmt))
 			plan_job(ctx, JOB_CREATE, w, "absent", desired, ACTION_PENDING,
 				 "the PCI device does not exist yet (an SR-IOV VF of this run?); apply checks again");

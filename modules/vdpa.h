@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "pci.h"
 #include "vdpa-nl.h"
 
 struct vdpa_want {
@@ -19,6 +20,10 @@ struct vdpa_want {
 	uint16_t mtu, max_vqp;
 	const char *driver;
 	bool recreate;
+	const struct setting *mgmt_setting;
+	bool by_id;                      /* mgmtdev = vendor:device, resolved in validate */
+	struct pci_selector id;
+	bool no_match;                   /* by_id and no device has that id */
 };
 
 struct vdpa_config {

@@ -356,3 +356,35 @@ mgmtdev = $m
 INI
 	done
 }
+
+# mgmtdev as a PCI selector: an interface name stands for its PCI device,
+# vendor:device must match exactly one device, no match is a failed action.
+test_vdpa_mgmtdev_pci_selectors() {
+	vdpa_host
+	"$TESTS_DIR/fakehost/add-pci.sh" "$ROOT"
+	profile p.ini <<'INI'
+[vdpa v0]
+mgmtdev = ens1f0
+[vdpa v1]
+mgmtdev = 1b36:0010
+[vdpa v2]
+mgmtdev = vdpasim_net
+INI
+	hp -p "$P" -j audit
+	assert_rc 0
+	assert_contains "$(act v0 message)" "would create it on pci/0000:03:00.0"
+	assert_contains "$(act v1 message)" "would create it on pci/0000:04:00.0"
+	assert_contains "$(act v2 message)" "would create it on vdpasim_net"
+	profile q.ini <<'INI'
+[vdpa v0]
+mgmtdev = abcd:1234
+INI
+	hp -p "$P" -j apply
+	assert_rc 4
+	assert_eq "$(act v0 state)" failed
+	assert_eq "$(act v0 message)" "no device matches abcd:1234"
+	bad_profile 2 "mgmtdev: 8086:10fb matches 2 devices (0000:03:00.0, 0000:03:00.1); name one by its address" <<'INI'
+[vdpa v0]
+mgmtdev = 8086:10fb
+INI
+}

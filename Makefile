@@ -94,10 +94,10 @@ bench: deps
 
 install: hostprep
 	install -D -m 0755 hostprep $(DESTDIR)$(SBINDIR)/hostprep
-	for u in units/*; do [ -f "$$u" ] && install -D -m 0644 $$u $(DESTDIR)$(UNITDIR)/$$(basename $$u); done; true
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	for u in units/*; do sed 's|/usr/local/sbin/|$(SBINDIR)/|' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
 	for m in agent/*.8; do [ -f "$$m" ] && install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/$$(basename $$m); done; true
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/hostprep
-	install -D -m 0644 conf/balanced.ini $(DESTDIR)$(PREFIX)/share/hostprep/examples/balanced.ini
 	for c in conf/*.ini; do install -D -m 0644 $$c $(DESTDIR)$(PREFIX)/share/hostprep/examples/$$(basename $$c); done
 
 clean:

@@ -329,7 +329,7 @@ static void test_handles(void **state)
 {
 	char b[VDPA_BUS_MAX], n[VDPA_NAME_MAX];
 	const char *bad[] = { "", "pci/", "/x", "pci/0000:03:00", "pci/0000:03:20.0", "pci/0000:03:00.8",
-			      "pci/00000:03:00.2", "0000:03:00.2.1", "3:00.2", "a b", "-sim", ".sim", "PCI/x",
+			      "pci/000:03:00.2", "0000:03:00.2.1", "3:00.2", "a b", "-sim", ".sim", "PCI/x",
 			      "bus/", "vdpa/a/b", "pci/0000:03:00.2 ", NULL };
 
 	(void)state;

@@ -63,3 +63,16 @@ bad_profile() {
 		assert_eq "$(writes)" "" "writes"
 	done
 }
+
+# PCI hosts (tests/fakehost/add-pci.sh).  The lock file exists as after any
+# earlier run, so snapshots compare only what apply did.
+pcihost() { mkhost; "$TESTS_DIR/fakehost/add-pci.sh" "$ROOT" "$@"; : > "$ROOT/run/hostprep.lock"; }
+# A process holding /dev/vfio/GROUP open, visible in the fake root's /proc.
+hold_group() {
+	sleep 300 3<"$ROOT/dev/vfio/$1" &
+	HOLDER=$!
+	trap 'kill $HOLDER 2>/dev/null || true' EXIT
+	ln -s "/proc/$HOLDER" "$ROOT/proc/$HOLDER"
+}
+group_of() { basename "$(readlink "$ROOT/sys/bus/pci/devices/$1/iommu_group")"; }
+driver_of() { basename "$(readlink "$ROOT/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null || true; }

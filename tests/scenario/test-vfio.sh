@@ -2,15 +2,6 @@
 # rails (IOMMU off, group siblings, default route, root/boot/swap disks, PFs
 # with VFs) and force, rollback of dropped devices, selectors, the report.
 
-# The lock file exists as after any earlier run, so snapshots compare only what apply did.
-pcihost() { mkhost; "$TESTS_DIR/fakehost/add-pci.sh" "$ROOT" "$@"; : > "$ROOT/run/hostprep.lock"; }
-hold_group() {
-	sleep 300 3<"$ROOT/dev/vfio/$1" &
-	HOLDER=$!
-	trap 'kill $HOLDER 2>/dev/null || true' EXIT
-	ln -s "/proc/$HOLDER" "$ROOT/proc/$HOLDER"
-}
-driver_of() { basename "$(readlink "$ROOT/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null || true; }
 vfio() { profile p.ini <<INI
 [vfio]
 devices = $1

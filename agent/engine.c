@@ -106,6 +106,7 @@ const struct host_facts *host_facts(struct ctx *ctx)
 				h->nodes[h->n_nodes++] = id;
 		}
 	(void)hr_read_line(&ctx->hr, h->cmdline, sizeof(h->cmdline), "/proc/cmdline");
+	(void)hr_read_line(&ctx->hr, h->release, sizeof(h->release), "/proc/sys/kernel/osrelease");
 	return h;
 }
 

@@ -78,6 +78,7 @@ struct host_facts {
 	unsigned nodes[256];
 	unsigned n_nodes;
 	char cmdline[8192];        /* /proc/cmdline */
+	char release[128];         /* /proc/sys/kernel/osrelease, "" when unknown */
 };
 
 struct ctx {

@@ -102,8 +102,7 @@ int kmodules_options(struct ctx *ctx, const char *name, char **ret)
 		k = kmod_new(NULL, NULL);
 	} else {
 		/* Another root: its own modules directory and modprobe.d files. */
-		if (hr_read_line(&ctx->hr, rel, sizeof(rel), "/proc/sys/kernel/osrelease") < 0)
-			snprintf(rel, sizeof(rel), "unknown");
+		snprintf(rel, sizeof(rel), "%s", host_facts(ctx)->release[0] ? host_facts(ctx)->release : "unknown");
 		r = hr_path(&ctx->hr, moddir, sizeof(moddir), "/lib/modules/%s", rel);
 		if (r < 0)
 			return r;

@@ -271,8 +271,7 @@ static int kcmdline_read_owned(struct ctx *ctx, struct kboot *kb, char ***ret)
 
 static void running_release(struct ctx *ctx, char *buf, size_t len)
 {
-	if (hr_read_line(&ctx->hr, buf, len, "/proc/sys/kernel/osrelease") < 0)
-		snprintf(buf, len, "unknown");
+	snprintf(buf, len, "%s", host_facts(ctx)->release[0] ? host_facts(ctx)->release : "unknown");
 }
 
 static int kcmdline_read_next(struct ctx *ctx, struct kboot *kb, char ***ret, char **source)

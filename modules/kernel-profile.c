@@ -192,11 +192,9 @@ static char *cpus_arg(const char *key, const struct kernel_cpus *k)
 /* hugepages=N:P,... needs Linux 5.16 or later. */
 static bool kernel_has_node_hugepages(struct ctx *ctx)
 {
-	char rel[128];
 	unsigned major = 0, minor = 0;
 
-	if (hr_read_line(&ctx->hr, rel, sizeof(rel), "/proc/sys/kernel/osrelease") < 0 ||
-	    sscanf(rel, "%u.%u", &major, &minor) != 2)
+	if (sscanf(host_facts(ctx)->release, "%u.%u", &major, &minor) != 2)
 		return false;
 	return major > 5 || (major == 5 && minor >= 16);
 }

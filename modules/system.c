@@ -90,8 +90,8 @@ static void report_kernel(struct ctx *ctx, struct json_object *caps)
 	struct json_object *o = json_object_new_object();
 	char v[1024];
 
-	json_object_object_add(o, "release", hr_read_line(&ctx->hr, v, sizeof(v), "/proc/sys/kernel/osrelease") < 0
-					 ? NULL : json_object_new_string(v));
+	json_object_object_add(o, "release", host_facts(ctx)->release[0] ? json_object_new_string(host_facts(ctx)->release)
+									   : NULL);
 	json_object_object_add(o, "cmdline", json_object_new_string(host_facts(ctx)->cmdline));
 	json_object_object_add(o, "isolated_cpus",
 			       hr_read_line(&ctx->hr, v, sizeof(v), "/sys/devices/system/cpu/isolated") < 0

@@ -45,6 +45,17 @@ assert_unchanged() { tree_state | diff -u "$T/.snap" - >&2 || fail "the tree cha
 # Writes seen by the kernel model since the last clear.
 writes() { cat "$ROOT/.kmodel/log" 2>/dev/null || true; }
 clear_writes() { rm -f "$ROOT/.kmodel/log"; }
+# After an apply that converged the host: apply again exits 0, writes nothing
+# and leaves the tree as it was; audit agrees (exit 0).
+assert_idempotent() {
+	clear_writes; snapshot
+	hp -p "$P" apply
+	assert_rc 0
+	assert_eq "$(writes)" "" "writes on the second apply"
+	assert_unchanged
+	hp -p "$P" audit
+	assert_rc 0
+}
 
 # An invalid profile (on stdin): apply, audit and validate each exit 1 with
 # FILE:LINE and the message on stderr, print no result and touch nothing.

@@ -66,11 +66,13 @@ static int load_profile(struct ctx *ctx, struct profile *p, bool validate_host)
 
 	ctx->profile = p;
 	if (r == -ENOMEM) {
+		profile_print_errors(p);
 		log_error("out of memory");
 		return r;
 	}
 	r = engine_load(ctx, validate_host);
 	if (r < 0) {
+		profile_print_errors(p);
 		log_error("%s: %u error(s); nothing was changed", arg_profile, p->n_errors);
 		return r;
 	}

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "macro.h"
 #include "profile.h"
+#include "util.h"
 
 #define MAX_INCLUDE_DEPTH 8
 
@@ -29,14 +30,17 @@ static int load_file(struct parse_state *st, const char *path, const struct sett
 
 static void vreport(struct profile *p, const char *file, int line, const char *fmt, va_list ap)
 {
+	struct profile_error *v = realloc(p->errors, (p->n_listed + 1) * sizeof(*v));
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (line > 0)
-		log_error("%s:%d: %s", file, line, msg);
-	else
-		log_error("%s: %s", file, msg);
 	p->n_errors++;
+	if (!v) {
+		log_error("%s:%d: %s", file, line, msg);
+		return;
+	}
+	p->errors = v;
+	v[p->n_listed++] = (struct profile_error){ .file = strdup(file), .line = line, .message = strdup(msg) };
 }
 
 static void report(struct profile *p, const char *file, int line, const char *fmt, ...)
@@ -330,8 +334,59 @@ int profile_load(struct profile *p, const char *path, bool check_owner)
 	return p->n_errors ? -EINVAL : 0;
 }
 
+struct error_key {
+	size_t file_rank;          /* index of the first error of the same file */
+	size_t index;
+	int line;
+};
+
+static int cmp_error_key(const void *a, const void *b)
+{
+	const struct error_key *x = a, *y = b;
+
+	if (x->file_rank != y->file_rank)
+		return x->file_rank < y->file_rank ? -1 : 1;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Files come in the order of their first error (which follows the include
+ * order), lines in order within a file, equal lines in the order found. */
+void profile_print_errors(const struct profile *p)
+{
+	_cleanup_free_ struct error_key *keys = calloc(p->n_listed + 1, sizeof(*keys));
+
+	if (!keys)
+		return;
+	for (size_t i = 0; i < p->n_listed; i++) {
+		keys[i] = (struct error_key){ .file_rank = i, .index = i, .line = p->errors[i].line };
+		/* Errors of one file are mostly adjacent: look back for the file's rank. */
+		for (size_t j = i; j-- > 0;)
+			if (streq_ptr(p->errors[j].file, p->errors[i].file)) {
+				keys[i].file_rank = keys[j].file_rank;
+				break;
+			}
+	}
+	qsort(keys, p->n_listed, sizeof(*keys), cmp_error_key);
+	for (size_t i = 0; i < p->n_listed; i++) {
+		const struct profile_error *e = &p->errors[keys[i].index];
+		const char *file = e->file ? e->file : "?", *msg = e->message ? e->message : "(no memory for the text)";
+
+		if (e->line > 0)
+			log_error("%s:%d: %s", file, e->line, msg);
+		else
+			log_error("%s: %s", file, msg);
+	}
+}
+
 void profile_free(struct profile *p)
 {
+	for (size_t i = 0; i < p->n_listed; i++) {
+		free(p->errors[i].file);
+		free(p->errors[i].message);
+	}
+	free(p->errors);
 	free_settings(p->settings, p->n_settings);
 	free_settings(p->sections, p->n_sections);
 	free(p->path);

@@ -15,6 +15,13 @@ struct setting {
 	char *value;
 };
 
+/* One problem found in the profile; line 0 when it concerns the whole file. */
+struct profile_error {
+	char *file;
+	int line;
+	char *message;
+};
+
 struct profile {
 	char *path;
 	char *name;
@@ -23,6 +30,11 @@ struct profile {
 	/* Section headers seen, so that an empty [section] still counts. */
 	struct setting *sections;
 	size_t n_sections;
+	/* Every problem, in the order found; profile_print_errors() sorts them.
+	 * n_errors counts them all, also one that could not be listed (no memory:
+	 * logged at once instead). */
+	struct profile_error *errors;
+	size_t n_listed;
 	unsigned n_errors;
 };
 
@@ -31,11 +43,15 @@ struct profile {
 int profile_load(struct profile *p, const char *path, bool check_owner);
 void profile_free(struct profile *p);
 
-/* Log "FILE:LINE: message" against a setting and count it. */
+/* Record "FILE:LINE: message" against a setting. */
 void profile_error(struct profile *p, const struct setting *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Maximum line length accepted (inih's buffer less the newline). */
 #define PROFILE_MAX_LINE 199
+
+/* Log every error as FILE:LINE: message, ordered by file (in the order the
+ * files were first read) and line, so that output follows the text. */
+void profile_print_errors(const struct profile *p);
 
 #endif

@@ -19,6 +19,8 @@
 #   0000:65:00.1  10de:10f0 GP104 audio       snd_hda_intel 1
 # The kernel model binds drivers by the id table .kmodel/pci/ids ("VVVV:DDDD driver").
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/cache.sh"
+tree_cache "${BASH_SOURCE[0]}" "$@"
 
 root=$1; shift
 iommu=1 vfio=1 totalvfs=8 route4="" route6="" root_dev=/dev/sda1 swap=""
@@ -41,7 +43,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-put() { mkdir -p "$(dirname "$root/$1")"; printf '%s\n' "$2" > "$root/$1"; }
+put() { [ -d "$root/${1%/*}" ] || mkdir -p "$root/${1%/*}"; printf '%s\n' "$2" > "$root/$1"; }
 # link TARGET NAME, both relative to the root; the link itself is relative.
 link() { mkdir -p "$(dirname "$root/$2")"; ln -sfnr "$root/$1" "$root/$2"; }
 

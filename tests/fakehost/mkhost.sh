@@ -8,6 +8,8 @@
 #             [--sizes "2048 1048576"] [--no-thp] [--thp madvise]
 #             [--cmdline "..."] [--limit NODE:SIZE_KB:PAGES]... [--vmx|--no-vmx]
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/cache.sh"
+tree_cache "${BASH_SOURCE[0]}" "$@"
 
 root=$1; shift
 cpus=8 nodes=2 vendor=intel cpufreq=1 governors="performance powersave schedutil" governor=powersave
@@ -32,7 +34,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-put() { mkdir -p "$(dirname "$root/$1")"; printf '%s\n' "$2" > "$root/$1"; }
+put() { [ -d "$root/${1%/*}" ] || mkdir -p "$root/${1%/*}"; printf '%s\n' "$2" > "$root/$1"; }
 
 mkdir -p "$root"/{etc,boot,run,var/lib,dev,tmp,.kmodel}
 [ "$vendor" = amd ] && { vid=AuthenticAMD model="AMD EPYC 7763 64-Core Processor"; [ $virt = vmx ] && virt=svm; } \

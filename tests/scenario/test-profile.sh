@@ -188,3 +188,19 @@ test_bad_root() {
 	assert_rc 1
 	assert_contains "$err" "does-not-exist"
 }
+
+# Errors found at different stages (a module's value check, inih's syntax
+# check, an unknown section) come out in the order of the lines.
+test_errors_follow_line_order() {
+	mkhost
+	profile bad.ini <<'INI'
+[thp]
+enabled = sometimes
+[hugepage]
+this line is not a key value
+INI
+	hp -p "$P" validate
+	assert_rc 1
+	lines=$(grep -oE "bad.ini:[0-9]+:" <<<"$err" | cut -d: -f2 | tr '\n' ' ')
+	assert_eq "$lines" "2 3 4 " "error lines in stderr order"
+}

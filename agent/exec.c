@@ -13,6 +13,7 @@
 
 #include "exec.h"
 #include "hostroot.h"
+#include "progress.h"
 
 #define OUTPUT_MAX (1 << 20)
 
@@ -124,6 +125,7 @@ int exec_run(const struct hostroot *hr, char *const argv[], int timeout_ms, stru
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
+	PROGRESS("running %s", argv[0]);
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0) {
 		r = -errno;
 		goto out;

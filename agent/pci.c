@@ -15,6 +15,7 @@
 #include "kmodules.h"
 #include "log.h"
 #include "pci.h"
+#include "progress.h"
 
 /* Selectors --------------------------------------------------------------- */
 
@@ -444,6 +445,7 @@ int pci_bind(struct hostroot *hr, const char *addr, const char *driver, char *st
 		STEP("writing drivers_probe");
 		return r;
 	}
+	PROGRESS("%s: waiting for %s to take the device", addr, driver);
 	if (pci_wait(hr, is_bound_to, &want, 10000) < 0) {
 		if (pci_driver(hr, addr, cur, sizeof(cur)) < 0)
 			cur[0] = '\0';
@@ -629,6 +631,7 @@ void pci_udev_settle(const struct hostroot *hr, int timeout_ms)
 	if (!q || udev_queue_get_queue_is_empty(q))
 		return;
 	fd = udev_queue_get_fd(q);
+	PROGRESS("waiting for udev to settle");
 	while (fd >= 0 && !udev_queue_get_queue_is_empty(q)) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		long long left = deadline - now_ms();

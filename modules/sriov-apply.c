@@ -13,6 +13,7 @@
 
 #include "engine.h"
 #include "pci.h"
+#include "progress.h"
 #include "sriov.h"
 #include "state.h"
 #include "util.h"
@@ -41,6 +42,7 @@ static int write_numvfs(struct ctx *ctx, const char *addr, unsigned n, unsigned 
 	struct timespec start, now;
 
 	snprintf(val, sizeof(val), "%u", n);
+	PROGRESS("sriov %s: writing %u to sriov_numvfs", addr, n);
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
 	pid = fork();

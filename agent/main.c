@@ -2,6 +2,7 @@
  * the engine and the modules. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,53 +12,94 @@
 #include "lock.h"
 #include "log.h"
 #include "output.h"
+#include "output-text.h"
+#include "progress.h"
 #include "version.h"
 
 #define DEFAULT_PROFILE "/etc/hostprep/profile.ini"
 #define EXIT_USAGE 1
 
 static const char *arg_profile = DEFAULT_PROFILE;
+static bool arg_profile_given;
+static char profile_real[PATH_MAX];
 static const char *arg_root = "/";
+static enum color_mode arg_color = COLOR_AUTO;
 static bool arg_json;
 static bool arg_dry_run;
 static enum reboot_policy arg_reboot = REBOOT_NEVER;
 static bool arg_reboot_given;
 
+#define C(cmd) (1u << (cmd))
+#define C_RUN (C(CMD_APPLY) | C(CMD_AUDIT) | C(CMD_REPORT) | C(CMD_VALIDATE))
+#define C_STATES (C(CMD_APPLY) | C(CMD_AUDIT) | C(CMD_REPORT))
+
 static const struct command_desc {
 	const char *name;
 	enum command command;
 	const char *help;
+	/* The exit codes this command can return, one per line. */
+	const char *exit_codes;
 } commands[] = {
-	{ "apply", CMD_APPLY, "converge the host to the profile (--dry-run: same as audit)" },
-	{ "audit", CMD_AUDIT, "show what apply would change; changes nothing" },
-	{ "report", CMD_REPORT, "print the host's capabilities (no profile needed)" },
-	{ "validate", CMD_VALIDATE, "check the profile, against the host when one is readable" },
-	{ "version", CMD_VERSION, "print the version" },
+	{ "apply", CMD_APPLY, "converge the host to the profile (--dry-run: same as audit)",
+	  "  0  nothing needed changing\n"
+	  "  2  changes were made\n"
+	  "  4  some actions failed, nothing changed\n"
+	  "  6  changes were made and some actions failed\n"
+	  "  1  could not run (usage, invalid profile, lock held, not permitted); nothing was changed\n" },
+	{ "audit", CMD_AUDIT, "show what apply would change; changes nothing",
+	  "  0  the host matches the profile\n"
+	  "  2  changes are pending (apply would write)\n"
+	  "  4  some checks failed\n"
+	  "  1  could not run (usage, invalid profile, not permitted)\n" },
+	{ "report", CMD_REPORT, "print the host's capabilities and a readiness checklist (--profile: judged against it)",
+	  "  0  the report was printed (whatever the checklist says)\n"
+	  "  1  could not run (usage, unreadable root, invalid profile)\n" },
+	{ "validate", CMD_VALIDATE, "check the profile, against the host when one is readable",
+	  "  0  the profile is valid\n"
+	  "  1  the profile is invalid, or could not run\n" },
+	{ "version", CMD_VERSION, "print the version",
+	  "  0  always\n" },
+};
+
+/* Options, and the commands each one applies to. */
+static const struct option_desc {
+	const char *flags;
+	const char *help;
+	unsigned commands;
+} option_help[] = {
+	{ "-p, --profile FILE", "the profile (default " DEFAULT_PROFILE "); report: judge the host against it",
+	  C_RUN },
+	{ "-r, --root DIR", "the host's root; non-file effects are planned, not run, unless DIR is /", C_RUN },
+	{ "-j, --json", "one JSON document on stdout", C_RUN },
+	{ "-n, --dry-run", "with apply: change nothing (same as audit)", C(CMD_APPLY) },
+	{ "    --reboot=WHEN", "with apply: never (default) | if-needed (once per kernel command line)", C(CMD_APPLY) },
+	{ "    --color[=WHEN]", "colour the states: auto (default: on a terminal, unless NO_COLOR is set) | always | never",
+	  C_STATES },
+	{ "-q, --quiet", "errors only on stderr", C_RUN },
+	{ "-v, --verbose", "also ok rows and VF detail; more diagnostics (twice: debug)", C_RUN },
+	{ "-h, --help", "this help (after a command: that command's help)", ~0u },
 };
 
 static void usage(FILE *f, const struct command_desc *cmd)
 {
+	unsigned mask = cmd ? C(cmd->command) : ~0u;
+
 	if (cmd) {
 		fprintf(f, "Usage: hostprep [OPTIONS] %s%s\n  %s\n", cmd->name,
 			cmd->command == CMD_APPLY ? " [--dry-run] [--reboot=never|if-needed]" : "", cmd->help);
-		if (cmd->command == CMD_REPORT || cmd->command == CMD_VERSION)
-			return;
-		fprintf(f, "Exit codes: 0 nothing to change, 2 changed (apply) or changes pending (audit),\n"
-			   "4 some actions failed, 6 changed and some failed, 1 could not run.\n");
-		return;
+	} else {
+		fprintf(f, "Usage: hostprep [OPTIONS] COMMAND\n\nCommands:\n");
+		for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+			fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	}
-	fprintf(f, "Usage: hostprep [OPTIONS] COMMAND\n\nCommands:\n");
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\nOptions:\n"
-		   "  -p, --profile FILE  profile to apply (default " DEFAULT_PROFILE ")\n"
-		   "  -r, --root DIR      the host's root; non-file effects are planned, not run, unless DIR is /\n"
-		   "  -j, --json          one JSON document on stdout\n"
-		   "  -n, --dry-run       with apply: change nothing (same as audit)\n"
-		   "      --reboot=WHEN   with apply: never (default) | if-needed (once per kernel command line)\n"
-		   "  -q, --quiet         errors only on stderr\n"
-		   "  -v, --verbose       more diagnostics (twice: debug)\n"
-		   "  -h, --help          this help (after a command: that command's help)\n");
+	fprintf(f, "\nOptions:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(option_help); i++)
+		if (option_help[i].commands & mask)
+			fprintf(f, "  %-20s %s\n", option_help[i].flags, option_help[i].help);
+	if (cmd)
+		fprintf(f, "\nExit codes:\n%s", cmd->exit_codes);
+	else
+		fprintf(f, "\nExit codes: see hostprep COMMAND --help, or hostprep(8).\n");
 }
 
 static int load_profile(struct ctx *ctx, struct profile *p, bool validate_host)
@@ -119,7 +161,14 @@ static int run(const struct command_desc *cmd)
 	ctx.reboot = arg_reboot;
 	switch (command) {
 	case CMD_REPORT:
-		code = emit(&ctx, "report", false) < 0 ? EXIT_USAGE : 0;
+		/* With --profile the plan (read-only, as audit's) goes into the
+		 * document and the checklist judges the host against it. */
+		if (arg_profile_given) {
+			if (load_profile(&ctx, &profile, true) < 0)
+				break;
+			engine_plan(&ctx);
+		}
+		code = emit(&ctx, "report", arg_profile_given) < 0 ? EXIT_USAGE : 0;
 		break;
 	case CMD_VALIDATE:
 		if (load_profile(&ctx, &profile, hr_is_dir(&ctx.hr, "/sys/devices/system/cpu")) < 0)
@@ -150,12 +199,12 @@ static int run(const struct command_desc *cmd)
 
 			lock_fd = lock_take(&ctx.hr, &holder);
 			if (lock_fd == -EWOULDBLOCK) {
-				log_error("another hostprep run (pid %ld) holds %s/run/hostprep.lock; nothing was changed",
-					  (long)holder, ctx.hr.dir);
+				log_error("another hostprep run (pid %ld) holds /run/hostprep.lock; nothing was changed",
+					  (long)holder);
 				break;
 			}
 			if (lock_fd < 0) {
-				log_error("taking %s/run/hostprep.lock: %s", ctx.hr.dir, strerror(-lock_fd));
+				log_error("taking /run/hostprep.lock: %s", strerror(-lock_fd));
 				break;
 			}
 		}
@@ -184,6 +233,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "reboot", required_argument, NULL, 'R' },
+		{ "color", optional_argument, NULL, 'C' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -196,7 +246,7 @@ int main(int argc, char **argv)
 	/* Options may come before or after the command. */
 	while ((c = getopt_long(argc, argv, "p:r:jnqvh", options, NULL)) != -1) {
 		switch (c) {
-		case 'p': arg_profile = optarg; break;
+		case 'p': arg_profile = optarg; arg_profile_given = true; break;
 		case 'r': arg_root = optarg; break;
 		case 'j': arg_json = true; break;
 		case 'n': arg_dry_run = true; break;
@@ -210,6 +260,12 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			arg_reboot_given = true;
+			break;
+		case 'C':
+			if (color_mode_parse(optarg ? optarg : "always", &arg_color) < 0) {
+				log_error("--color: expected auto, always or never, got '%s'", optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'q': log_threshold = LOG_ERR; break;
 		case 'v': log_threshold = log_threshold < LOG_INFO ? LOG_INFO : LOG_DEBUG; break;
@@ -247,5 +303,11 @@ int main(int argc, char **argv)
 		log_error("%s goes with apply", arg_dry_run ? "--dry-run" : "--reboot");
 		return EXIT_USAGE;
 	}
+	/* The profile is named the same way everywhere (errors, summary, JSON):
+	 * absolute, as its FILE:LINE errors name it. */
+	if (realpath(arg_profile, profile_real))
+		arg_profile = profile_real;
+	output_text_set_color(color_wanted(arg_color, STDOUT_FILENO));
+	progress_init(log_threshold >= LOG_WARN && progress_wanted(STDERR_FILENO));
 	return run(cmd);
 }

@@ -1,125 +1,313 @@
 /* Text output: the run's JSON document rendered for people.  Everything
- * printed here comes from the document, so text and JSON never disagree. */
+ * printed here comes from the document, so text and JSON never disagree.
+ * apply/audit show what changed, is pending, failed or waits for a reboot
+ * or reload, then one summary line; -v adds the ok rows and the report. */
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
+#include "cpulist.h"
 #include "engine.h"
 #include "log.h"
 #include "output.h"
+#include "output-text.h"
+#include "util.h"
 
-static const char *sval(struct json_object *o, const char *key)
+#define TARGET_WIDTH_MAX 36
+#define VALUE_MAX 40        /* characters of one value in a row; JSON has them whole */
+
+static bool use_color;
+
+int color_mode_parse(const char *s, enum color_mode *ret)
 {
-	struct json_object *v;
+	static const char *const names[] = { [COLOR_AUTO] = "auto", [COLOR_ALWAYS] = "always", [COLOR_NEVER] = "never" };
 
-	if (!json_object_object_get_ex(o, key, &v) || !v)
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static bool is_scalar(struct json_object *v)
-{
-	return !v || (!json_object_is_type(v, json_type_object) && !json_object_is_type(v, json_type_array));
-}
-
-/* An array of scalars fits on one line. */
-static bool is_flat_array(struct json_object *v)
-{
-	if (!json_object_is_type(v, json_type_array))
-		return false;
-	for (size_t i = 0; i < json_object_array_length(v); i++)
-		if (!is_scalar(json_object_array_get_idx(v, i)))
-			return false;
-	return true;
-}
-
-static void print_tree(FILE *f, struct json_object *o, int indent);
-
-static void print_value(FILE *f, const char *key, struct json_object *v, int indent)
-{
-	if (is_scalar(v)) {
-		fprintf(f, "%*s%s: %s\n", indent, "", key, v ? json_object_get_string(v) : "-");
-	} else if (is_flat_array(v)) {
-		fprintf(f, "%*s%s:", indent, "", key);
-		for (size_t i = 0; i < json_object_array_length(v); i++)
-			fprintf(f, "%s%s", i ? ", " : " ", json_object_get_string(json_object_array_get_idx(v, i)));
-		fputs(json_object_array_length(v) ? "\n" : " -\n", f);
-	} else {
-		fprintf(f, "%*s%s:\n", indent, "", key);
-		print_tree(f, v, indent + 2);
-	}
-}
-
-static void print_tree(FILE *f, struct json_object *o, int indent)
-{
-	if (json_object_is_type(o, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(o); i++) {
-			struct json_object *e = json_object_array_get_idx(o, i);
-
-			if (is_scalar(e)) {
-				fprintf(f, "%*s- %s\n", indent, "", json_object_get_string(e));
-				continue;
-			}
-			fprintf(f, "%*s-\n", indent, "");
-			print_tree(f, e, indent + 2);
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*ret = (enum color_mode)i;
+			return 0;
 		}
+	return -EINVAL;
+}
+
+bool color_wanted(enum color_mode mode, int fd)
+{
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (mode != COLOR_AUTO)
+		return mode == COLOR_ALWAYS;
+	return (!no || !*no) && isatty(fd) && !(term && strcmp(term, "dumb") == 0);
+}
+
+void output_text_set_color(bool on)
+{
+	use_color = on;
+}
+
+void text_put_colored(FILE *f, enum text_color c, const char *s, int width)
+{
+	static const char *const sgr[] = { [TC_NONE] = "", [TC_GREEN] = "\033[32m", [TC_YELLOW] = "\033[33m",
+					   [TC_RED] = "\033[1;31m", [TC_CYAN] = "\033[36m", [TC_MAGENTA] = "\033[35m" };
+	int pad = width - (int)strlen(s);
+
+	if (use_color && c != TC_NONE)
+		fprintf(f, "%s%s\033[0m", sgr[c], s);
+	else
+		fputs(s, f);
+	if (pad > 0)
+		fprintf(f, "%*s", pad, "");
+}
+
+static bool locale_utf8(void)
+{
+	const char *vars[] = { "LC_ALL", "LC_CTYPE", "LANG" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
+		const char *v = getenv(vars[i]);
+
+		if (v && *v)
+			return strcasestr(v, "utf-8") || strcasestr(v, "utf8");
+	}
+	return false;
+}
+
+const char *text_times(void)
+{
+	return locale_utf8() ? "\u00d7" : "x";
+}
+
+const char *text_ellipsis(void)
+{
+	return locale_utf8() ? "\u2026" : "...";
+}
+
+struct json_object *jobj_get(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+const char *jobj_str(struct json_object *o, const char *key)
+{
+	struct json_object *v = jobj_get(o, key);
+
+	return v ? json_object_get_string(v) : NULL;
+}
+
+bool jobj_bool(struct json_object *o, const char *key)
+{
+	return json_object_get_boolean(jobj_get(o, key));
+}
+
+int64_t jobj_int(struct json_object *o, const char *key, int64_t missing)
+{
+	struct json_object *v = jobj_get(o, key);
+
+	return v ? json_object_get_int64(v) : missing;
+}
+
+size_t jobj_len(struct json_object *array)
+{
+	return array && json_object_is_type(array, json_type_array) ? json_object_array_length(array) : 0;
+}
+
+struct json_object *jobj_idx(struct json_object *array, size_t i)
+{
+	return json_object_array_get_idx(array, i);
+}
+
+void text_size_kb(uint64_t kb, char *buf, size_t len)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)kb;
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
+		v /= 1024;
+		u++;
+	}
+	if (v == (double)(uint64_t)v)
+		snprintf(buf, len, "%llu %s", (unsigned long long)v, units[u]);
+	else
+		snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+void text_cpulist(const char *list, char *buf, size_t len)
+{
+	struct cpuset set;
+
+	if (!list || !*list || strcmp(list, "(null)") == 0) {
+		snprintf(buf, len, "none");
 		return;
 	}
-	json_object_object_foreach(o, key, val)
-		print_value(f, key, val, indent);
+	if (cpuset_parse(&set, list, NULL) < 0 || cpuset_format(&set, buf, len) < 0)
+		snprintf(buf, len, "%s", list);
+	else if (!buf[0])
+		snprintf(buf, len, "none");
 }
 
-static void print_actions(FILE *f, struct json_object *actions)
+void text_cmdline_value(const char *cmdline, const char *key, char *buf, size_t len)
 {
-	for (size_t i = 0; i < json_object_array_length(actions); i++) {
-		struct json_object *a = json_object_array_get_idx(actions, i);
-		const char *cur = sval(a, "current"), *des = sval(a, "desired"), *msg = sval(a, "message");
-		const char *prev = sval(a, "previous");
+	size_t klen = strlen(key);
 
-		fprintf(f, "%-14s %-10s %-36s", sval(a, "state"), sval(a, "module"), sval(a, "target"));
-		/* After a change: what it was -> what it is now; else: now -> wanted. */
-		if (prev)
-			fprintf(f, " %s -> %s", prev, cur ? cur : "-");
-		else if (cur || des)
-			fprintf(f, " %s -> %s", cur ? cur : "-", des ? des : "-");
-		if (msg)
-			fprintf(f, "  (%s)", msg);
-		fputc('\n', f);
+	buf[0] = '\0';
+	for (const char *p = cmdline; p && *p;) {
+		size_t n;
+
+		p += strspn(p, " ");
+		n = strcspn(p, " ");
+		if (n > klen && strncmp(p, key, klen) == 0 && p[klen] == '=')
+			snprintf(buf, len, "%.*s", (int)(n - klen - 1), p + klen + 1);
+		p += n;
 	}
+}
+
+/* Action rows ---------------------------------------------------------- */
+
+static enum text_color state_color(const char *state)
+{
+	if (strcmp(state, "ok") == 0)
+		return TC_GREEN;
+	if (strcmp(state, "changed") == 0 || strcmp(state, "pending") == 0)
+		return TC_YELLOW;
+	if (strcmp(state, "failed") == 0)
+		return TC_RED;
+	if (strncmp(state, "pending-", 8) == 0)
+		return TC_MAGENTA;
+	return TC_CYAN;
+}
+
+/* What people need to act on; ok, skipped and unsupported rows need -v. */
+static bool row_wanted(const char *state, bool verbose)
+{
+	return verbose || !(strcmp(state, "ok") == 0 || strcmp(state, "skipped") == 0 ||
+			     strcmp(state, "unsupported") == 0);
+}
+
+/* s cut to VALUE_MAX characters (bytes of a UTF-8 sequence kept together). */
+static void shorten(const char *s, char *buf, size_t len)
+{
+	size_t n = strlen(s), cut = VALUE_MAX;
+
+	if (n <= VALUE_MAX) {
+		snprintf(buf, len, "%s", s);
+		return;
+	}
+	while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+		cut--;
+	snprintf(buf, len, "%.*s%s", (int)cut, s, text_ellipsis());
+}
+
+/* The value column: "previous -> current" after a change, "current ->
+ * desired" while one is to come, else the one value. */
+static void row_value(struct json_object *a, char *buf, size_t len)
+{
+	const char *prev = jobj_str(a, "previous"), *cur = jobj_str(a, "current"), *des = jobj_str(a, "desired");
+	char x[VALUE_MAX * 4 + 8], y[VALUE_MAX * 4 + 8];
+
+	if (prev && !streq_ptr(prev, cur)) {
+		shorten(prev, x, sizeof(x));
+		shorten(cur ? cur : "-", y, sizeof(y));
+	} else if (des && !streq_ptr(cur, des)) {
+		shorten(cur ? cur : "-", x, sizeof(x));
+		shorten(des, y, sizeof(y));
+	} else {
+		shorten(cur ? cur : des ? des : "", buf, len);
+		return;
+	}
+	snprintf(buf, len, "%s -> %s", x, y);
+}
+
+static void print_actions(FILE *f, struct json_object *actions, bool verbose)
+{
+	int wmod = 0, wtarget = 0, wvalue = 0;
+	char value[VALUE_MAX * 8 + 32];
+	const char *last_msg = NULL;
+
+	for (size_t i = 0; i < jobj_len(actions); i++) {
+		struct json_object *a = jobj_idx(actions, i);
+		const char *mod = jobj_str(a, "module"), *target = jobj_str(a, "target");
+		int n;
+
+		if (!row_wanted(jobj_str(a, "state"), verbose))
+			continue;
+		row_value(a, value, sizeof(value));
+		if (mod && (int)strlen(mod) > wmod)
+			wmod = (int)strlen(mod);
+		if (target && (int)strlen(target) > wtarget)
+			wtarget = (int)strlen(target);
+		n = (int)strlen(value);
+		if (n > wvalue)
+			wvalue = n;
+	}
+	if (wtarget > TARGET_WIDTH_MAX)
+		wtarget = TARGET_WIDTH_MAX;
+	for (size_t i = 0; i < jobj_len(actions); i++) {
+		struct json_object *a = jobj_idx(actions, i);
+		const char *state = jobj_str(a, "state"), *msg = jobj_str(a, "message");
+
+		if (!row_wanted(state, verbose))
+			continue;
+		row_value(a, value, sizeof(value));
+		text_put_colored(f, state_color(state), state, 15);
+		fprintf(f, "%-*s  %-*s  ", wmod, jobj_str(a, "module"), wtarget, jobj_str(a, "target"));
+		/* A message the row above already gave (nine kernel arguments
+		 * waiting for the same reboot) is a ditto mark. */
+		if (msg && *msg)
+			fprintf(f, "%-*s  %s\n", wvalue, value, streq_ptr(msg, last_msg) ? "\"" : msg);
+		else
+			fprintf(f, "%s\n", value);
+		last_msg = msg && *msg ? msg : NULL;
+	}
+}
+
+static void print_summary(FILE *f, const char *command, struct json_object *doc)
+{
+	struct json_object *actions = jobj_get(doc, "actions");
+	size_t counts[ACTION_UNSUPPORTED + 1] = { 0 }, n = jobj_len(actions);
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *st = jobj_str(jobj_idx(actions, i), "state");
+
+		for (int s = 0; s <= ACTION_UNSUPPORTED; s++)
+			if (st && strcmp(st, action_state_name(s)) == 0)
+				counts[s]++;
+	}
+	fprintf(f, "%s: %zu action%s", command, n, n == 1 ? "" : "s");
+	for (int s = 0; s <= ACTION_UNSUPPORTED; s++)
+		if (counts[s]) {
+			fprintf(f, "%s%zu %s", any ? ", " : ": ", counts[s], action_state_name(s));
+			any = true;
+		}
+	fprintf(f, "%s\n", jobj_bool(doc, "reboot_required") ? "; reboot required" : "");
 }
 
 void output_print(FILE *f, struct json_object *doc, bool json)
 {
-	struct json_object *actions, *caps, *warnings;
-	size_t counts[ACTION_UNSUPPORTED + 1] = { 0 };
-	const char *command = sval(doc, "command");
+	const char *command = jobj_str(doc, "command");
+	struct json_object *warnings = jobj_get(doc, "warnings");
+	bool verbose = log_threshold >= LOG_INFO;
 
 	if (json) {
 		fprintf(f, "%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
 								   JSON_C_TO_STRING_NOSLASHESCAPE));
 		return;
 	}
-	json_object_object_get_ex(doc, "actions", &actions);
-	json_object_object_get_ex(doc, "capabilities", &caps);
-	json_object_object_get_ex(doc, "warnings", &warnings);
-	if (strcmp(command, "report") != 0) {
-		print_actions(f, actions);
-		for (size_t i = 0; i < json_object_array_length(actions); i++) {
-			const char *st = sval(json_object_array_get_idx(actions, i), "state");
-			for (int s = 0; s <= ACTION_UNSUPPORTED; s++)
-				if (strcmp(st, action_state_name(s)) == 0)
-					counts[s]++;
-		}
-		fprintf(f, "%s: %zu actions: %zu ok, %zu %s, %zu pending-reboot, %zu pending-reload, %zu failed, "
-			   "%zu skipped, %zu unsupported%s\n",
-			command, json_object_array_length(actions), counts[ACTION_OK],
-			strcmp(command, "audit") == 0 ? counts[ACTION_PENDING] : counts[ACTION_CHANGED],
-			strcmp(command, "audit") == 0 ? "pending" : "changed", counts[ACTION_PENDING_REBOOT],
-			counts[ACTION_PENDING_RELOAD], counts[ACTION_FAILED], counts[ACTION_SKIPPED],
-			counts[ACTION_UNSUPPORTED],
-			json_object_get_boolean(json_object_object_get(doc, "reboot_required")) ? "; reboot required" : "");
+	if (!command || strcmp(command, "report") != 0) {
+		print_actions(f, jobj_get(doc, "actions"), verbose);
+		print_summary(f, command ? command : "hostprep", doc);
 	}
 	/* apply/audit show the capabilities only with -v; report is nothing else. */
-	if (strcmp(command, "report") == 0 || log_threshold >= LOG_INFO)
-		print_tree(f, caps, 0);
-	for (size_t i = 0; i < json_object_array_length(warnings); i++)
-		fprintf(f, "warning: %s\n", json_object_get_string(json_object_array_get_idx(warnings, i)));
+	if ((command && strcmp(command, "report") == 0) || verbose) {
+		if (command && strcmp(command, "report") != 0)
+			fputc('\n', f);
+		text_report(f, doc, verbose);
+		fputc('\n', f);
+		text_checks(f, doc);
+	}
+	for (size_t i = 0; i < jobj_len(warnings); i++)
+		fprintf(f, "warning: %s\n", json_object_get_string(jobj_idx(warnings, i)));
 }

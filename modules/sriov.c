@@ -370,6 +370,17 @@ static int sriov_plan(struct ctx *ctx, void *config)
 	return ret;
 }
 
+static struct json_object *netdevs_json(struct ctx *ctx, const char *addr)
+{
+	_cleanup_strv_free_ char **names = NULL;
+	struct json_object *arr = json_object_new_array();
+
+	if (pci_netdevs(&ctx->hr, addr, &names) == 0)
+		for (char **n = names; *n; n++)
+			json_object_array_add(arr, json_object_new_string(*n));
+	return arr;
+}
+
 static void sriov_report(struct ctx *ctx, struct json_object *caps)
 {
 	_cleanup_pci_list_ struct pci_list all = { 0 };
@@ -388,6 +399,7 @@ static void sriov_report(struct ctx *ctx, struct json_object *caps)
 		o = json_object_new_object();
 		json_object_object_add(o, "address", json_object_new_string(addr));
 		json_object_object_add(o, "name", json_object_new_string(all.dev[i].name));
+		json_object_object_add(o, "interfaces", netdevs_json(ctx, addr));
 		json_object_object_add(o, "driver", pci_driver(&ctx->hr, addr, drv, sizeof(drv)) == 0 && drv[0]
 						 ? json_object_new_string(drv) : NULL);
 		json_object_object_add(o, "totalvfs", json_object_new_int64((int64_t)total));

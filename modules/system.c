@@ -61,6 +61,18 @@ static void report_iommu(struct ctx *ctx, struct json_object *caps)
 	json_object_object_add(caps, "iommu", o);
 }
 
+/* Interrupt remapping is on when the kernel's MSI/IO-APIC chips carry the
+ * IR- prefix (IR-PCI-MSI, IR-IO-APIC); null when /proc/interrupts is unreadable. */
+static void report_interrupt_remapping(struct ctx *ctx, struct json_object *caps)
+{
+	_cleanup_free_ char *irqs = NULL;
+	struct json_object *o = json_object_object_get(caps, "iommu");
+
+	if (o)
+		json_object_object_add(o, "interrupt_remapping", hr_read(&ctx->hr, &irqs, "/proc/interrupts") < 0 ? NULL
+				       : json_object_new_boolean(strstr(irqs, " IR-") != NULL));
+}
+
 static void report_numa(struct ctx *ctx, struct json_object *caps)
 {
 	const struct host_facts *h = host_facts(ctx);
@@ -107,6 +119,7 @@ static void system_report(struct ctx *ctx, struct json_object *caps)
 {
 	report_cpu(ctx, caps);
 	report_iommu(ctx, caps);
+	report_interrupt_remapping(ctx, caps);
 	report_numa(ctx, caps);
 	report_kernel(ctx, caps);
 }

@@ -192,6 +192,10 @@ for b in "${bridges[@]}"; do
 	for l in "${ports[@]}"; do link "$(readlink -f "$root/sys/class/net/$l" | sed "s|^$root/||")" sys/devices/virtual/net/$name/brif/$l; done
 done
 
+# With the IOMMU, interrupt remapping: the chips carry the IR- prefix.
+[ $iommu = 1 ] && put proc/interrupts "            CPU0
+   0:         44   IR-IO-APIC    2-edge      timer
+  24:          0   IR-PCI-MSI 65536-edge      ahci[0000:00:1f.2]"
 routes="Iface	Destination	Gateway 	Flags	RefCnt	Use	Metric	Mask		MTU	Window	IRTT"
 [ -n "$route4" ] && routes+="
 $route4	00000000	0102A8C0	0003	0	0	100	00000000	0	0	0

@@ -247,7 +247,7 @@ test_report_needs_no_profile() {
 	assert_eq "$(jqo '.capabilities.thp.enabled')" madvise
 	hp report
 	assert_rc 0
-	assert_contains "$out" "vendor: AuthenticAMD"
+	assert_contains "$out" "AMD EPYC 7763 64-Core Processor (AuthenticAMD)"
 }
 
 test_include_later_values_win() {

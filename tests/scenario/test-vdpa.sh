@@ -62,7 +62,7 @@ test_vdpa_report_pci_parent_and_virtio_interface() {
 		"pci/0000:03:00.2 virtio_vdpa eth10 null"
 	assert_eq "$(jqo '.capabilities.vdpa.devices[0].driver')" null
 	hp report
-	assert_contains "$out" "mgmtdev: pci/0000:03:00.2"
+	assert_contains "$out" "on pci/0000:03:00.2, virtio_vdpa, eth10"
 }
 
 test_vdpa_report_without_vdpa_bus() {

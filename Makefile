@@ -4,6 +4,8 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= /lib/systemd/system
 SYSCONFDIR ?= /etc
+# bash-completion's own directory (completions load on demand from there).
+COMPLETIONSDIR ?= $(or $(shell pkg-config --variable=completionsdir bash-completion 2>/dev/null),$(PREFIX)/share/bash-completion/completions)
 DESTDIR ?=
 
 PKGS := inih libpci libudev libkmod libnl-3.0 libnl-genl-3.0 json-c
@@ -33,6 +35,8 @@ DEB_DEPS := build-essential pkg-config libinih-dev libpci-dev libudev-dev libkmo
 	$(shell cat tests/vm/deps.txt 2>/dev/null)
 # PCI names in reports (libpci reads pci.ids); lspci cross-checks the fake PCI trees.
 DEB_DEPS += pci.ids pciutils
+# Man page lint (mandoc -T lint), bash completion (installed and driven by a test).
+DEB_DEPS += mandoc bash-completion
 
 .PHONY: FORCE all deps check check-unit check-scenario check-vm demo bench install clean
 all: hostprep
@@ -96,7 +100,9 @@ install: hostprep
 	install -D -m 0755 hostprep $(DESTDIR)$(SBINDIR)/hostprep
 	install -d -m 0755 $(DESTDIR)$(UNITDIR)
 	for u in units/*; do sed 's|/usr/local/sbin/|$(SBINDIR)/|' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
-	for m in agent/*.8; do [ -f "$$m" ] && install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/$$(basename $$m); done; true
+	install -D -m 0644 agent/hostprep.8 $(DESTDIR)$(MANDIR)/man8/hostprep.8
+	install -D -m 0644 agent/hostprep.ini.5 $(DESTDIR)$(MANDIR)/man5/hostprep.ini.5
+	install -D -m 0644 agent/hostprep.bash-completion $(DESTDIR)$(COMPLETIONSDIR)/hostprep
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/hostprep
 	for c in conf/*.ini; do install -D -m 0644 $$c $(DESTDIR)$(PREFIX)/share/hostprep/examples/$$(basename $$c); done
 

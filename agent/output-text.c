@@ -265,11 +265,14 @@ static void print_actions(FILE *f, struct json_object *actions, bool verbose)
 
 static void print_summary(FILE *f, const char *command, struct json_object *doc)
 {
-	struct json_object *actions = jobj_get(doc, "actions");
+	struct json_object *actions = jobj_get(doc, "actions"), *summary = jobj_get(doc, "summary");
 	size_t counts[ACTION_UNSUPPORTED + 1] = { 0 }, n = jobj_len(actions);
 	bool any = false;
 
-	for (size_t i = 0; i < n; i++) {
+	/* The document's own counts when it has them, else counted here. */
+	for (int s = 0; summary && s <= ACTION_UNSUPPORTED; s++)
+		counts[s] = (size_t)jobj_int(summary, action_state_name(s), 0);
+	for (size_t i = 0; !summary && i < n; i++) {
 		const char *st = jobj_str(jobj_idx(actions, i), "state");
 
 		for (int s = 0; s <= ACTION_UNSUPPORTED; s++)

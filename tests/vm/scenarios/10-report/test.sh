@@ -8,7 +8,7 @@ jvars "$J" '.capabilities as $c | {
 	vendor: $c.cpu.vendor, model: $c.cpu.model, virt: ($c.cpu.virtualization // "none"),
 	online: $c.cpu.online,
 	kvm_dev: $c.kvm.dev_kvm, kvm_module: ($c.kvm.module // ""), kvm_nested: $c.kvm.nested,
-	iommu_enabled: $c.iommu.enabled, iommu_groups: $c.iommu.groups,
+	iommu_enabled: $c.iommu.enabled, iommu_groups: $c.iommu.groups, iommu_ir: $c.iommu.interrupt_remapping,
 	nodes: ([$c.numa[].node] | map(tostring) | join(" ")),
 	sizes: ([$c.hugepages[].size_kb] | sort | map(tostring) | join(" ")),
 	hp_default: $c.hugepages_default,
@@ -45,6 +45,9 @@ fi
 if [ -n "$(ls /sys/class/iommu 2>/dev/null)" ]; then on=true; else on=false; fi
 check_eq iommu-enabled "$j_iommu_enabled" "$on"
 check_eq iommu-groups "$j_iommu_groups" "$(ls /sys/kernel/iommu_groups | wc -l)"
+# interrupt remapping: the kernel's interrupt chips carry the IR- prefix
+if grep -q ' IR-' /proc/interrupts; then ir=true; else ir=false; fi
+check_eq iommu-interrupt-remapping "$j_iommu_ir" "$ir"
 
 # NUMA: every node with its CPUs and memory
 nodes=$(cd /sys/devices/system/node && ls -d node[0-9]* | sed 's/node//' | sort -n)
@@ -86,3 +89,9 @@ check_eq kernel-cmdline "$j_cmdline" "$(cat /proc/cmdline)"
 text=$(hp report 2>&1)
 check text "hostprep report (text) failed or does not name the kernel release: $(echo "$text" | head -n 3)" \
 	sh -c 'echo "$1" | grep -qF "$2"' - "$text" "$(uname -r)"
+# its checklist agrees with the kernel: the IOMMU is on (intel_iommu=on), /dev/kvm as found
+check text-iommu "the checklist does not pass the IOMMU: $(echo "$text" | grep 'IOMMU active')" \
+	sh -c 'echo "$1" | grep -qE "^  IOMMU active.* : PASS"' - "$text"
+if [ "$kvm" = true ]; then want=PASS; else want=FAIL; fi
+check text-kvm "the checklist says $(echo "$text" | grep '/dev/kvm *:'), /dev/kvm present: $kvm" \
+	sh -c 'echo "$1" | grep -qE "^  /dev/kvm +: $2"' - "$text" "$want"

@@ -67,14 +67,12 @@ static const struct option_desc {
 	const char *help;
 	unsigned commands;
 } option_help[] = {
-	{ "-p, --profile FILE", "the profile (default " DEFAULT_PROFILE "); report: judge the host against it",
-	  C_RUN },
+	{ "-p, --profile FILE", "the profile (default " DEFAULT_PROFILE "; report: only when given)", C_RUN },
 	{ "-r, --root DIR", "the host's root; non-file effects are planned, not run, unless DIR is /", C_RUN },
 	{ "-j, --json", "one JSON document on stdout", C_RUN },
 	{ "-n, --dry-run", "with apply: change nothing (same as audit)", C(CMD_APPLY) },
 	{ "    --reboot=WHEN", "with apply: never (default) | if-needed (once per kernel command line)", C(CMD_APPLY) },
-	{ "    --color[=WHEN]", "colour the states: auto (default: on a terminal, unless NO_COLOR is set) | always | never",
-	  C_STATES },
+	{ "    --color[=WHEN]", "auto (default: on a terminal, without NO_COLOR) | always | never", C_STATES },
 	{ "-q, --quiet", "errors only on stderr", C_RUN },
 	{ "-v, --verbose", "also ok rows and VF detail; more diagnostics (twice: debug)", C_RUN },
 	{ "-h, --help", "this help (after a command: that command's help)", ~0u },

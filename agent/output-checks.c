@@ -124,11 +124,6 @@ static struct check *check_of_action(struct checklist *l, const char *module, co
 	return other_check(l, module);
 }
 
-static const char *or_dash(const char *s)
-{
-	return s && *s ? s : "-";
-}
-
 static void judge_action(struct check *c, struct json_object *a)
 {
 	const char *state = jobj_str(a, "state"), *target = jobj_str(a, "target"), *msg = jobj_str(a, "message");
@@ -139,7 +134,7 @@ static void judge_action(struct check *c, struct json_object *a)
 	if (strcmp(state, "ok") == 0 || strcmp(state, "changed") == 0)
 		judge(c, PASS, NULL);
 	else if (strcmp(state, "pending") == 0)
-		judge(c, FAIL, "%s: %s, the profile wants %s", target, or_dash(cur), or_dash(des));
+		judge(c, FAIL, "%s: %s, the profile wants %s", target, text_or(cur, "-"), text_or(des, "-"));
 	else if (strcmp(state, "pending-reboot") == 0)
 		judge(c, WARN, "%s: takes effect after a reboot", target);
 	else if (strcmp(state, "failed") == 0)
@@ -189,7 +184,7 @@ static void judge_cpu_kvm(struct checklist *l, struct json_object *caps)
 		;
 	else if (streq_ptr(nested, "pending"))
 		judge(c, WARN, "set in modprobe.d: applies when %s reloads with no VM running",
-		      or_dash(jobj_str(k, "module")));
+		      text_or(jobj_str(k, "module"), "-"));
 	else if (streq_ptr(nested, "off"))
 		judge(c, WARN, "off: guests cannot run KVM themselves; [kvm] nested = yes");
 	else
@@ -249,7 +244,7 @@ static void judge_isolation(struct checklist *l, struct json_object *caps)
 		return;
 	text_cpulist(jobj_str(k, "isolated_cpus"), iso, sizeof(iso));
 	text_cpulist(jobj_str(k, "nohz_full"), nohz, sizeof(nohz));
-	text_cmdline_value(or_dash(jobj_str(k, "cmdline")), "rcu_nocbs", raw, sizeof(raw));
+	text_cmdline_value(text_or(jobj_str(k, "cmdline"), "-"), "rcu_nocbs", raw, sizeof(raw));
 	text_cpulist(raw, rcu, sizeof(rcu));
 	if (!strcmp(iso, "none") && !strcmp(nohz, "none") && !strcmp(rcu, "none"))
 		return;
@@ -301,25 +296,25 @@ static void judge_devices(struct checklist *l, struct json_object *caps)
 			judge(&l->fixed[CK_SRIOV], PASS, NULL);
 	for (size_t i = 0; i < jobj_len(devs); i++) {
 		struct json_object *d = jobj_idx(devs, i), *blocking = jobj_get(d, "blocking");
-		const char *addr = or_dash(jobj_str(d, "address"));
+		const char *addr = text_or(jobj_str(d, "address"), "-");
 
 		if (!jobj_bool(d, "viable"))
 			judge(&l->fixed[CK_VFIO], FAIL, "%s: %s", addr, jobj_len(blocking)
 			      ? json_object_get_string(jobj_idx(blocking, 0)) : "no IOMMU group");
 		else if (!jobj_bool(d, "dev_node_present"))
-			judge(&l->fixed[CK_VFIO], FAIL, "%s: %s is missing", addr, or_dash(jobj_str(d, "dev_node")));
+			judge(&l->fixed[CK_VFIO], FAIL, "%s: %s is missing", addr, text_or(jobj_str(d, "dev_node"), "-"));
 		else
 			judge(&l->fixed[CK_VFIO], PASS, NULL);
 	}
 	for (size_t i = 0; i < jobj_len(refused); i++) {
 		struct json_object *r = jobj_idx(refused, i);
 
-		judge(&l->fixed[CK_VFIO], jobj_bool(r, "forced") ? WARN : FAIL, "%s: %s", or_dash(jobj_str(r, "address")),
-		      or_dash(jobj_str(r, "reason")));
+		judge(&l->fixed[CK_VFIO], jobj_bool(r, "forced") ? WARN : FAIL, "%s: %s", text_or(jobj_str(r, "address"), "-"),
+		      text_or(jobj_str(r, "reason"), "-"));
 	}
 	for (size_t i = 0; i < jobj_len(vdevs); i++) {
 		struct json_object *d = jobj_idx(vdevs, i);
-		const char *name = or_dash(jobj_str(d, "name")), *drv = jobj_str(d, "driver");
+		const char *name = text_or(jobj_str(d, "name"), "-"), *drv = jobj_str(d, "driver");
 
 		if (!drv)
 			judge(&l->fixed[CK_VDPA], WARN, "%s is bound to no driver", name);
@@ -387,7 +382,7 @@ void text_checks(FILE *f, struct json_object *doc)
 	width = label_width(l.sizes, l.n_sizes, width);
 	width = label_width(l.other, l.n_other, width);
 	if (l.profile)
-		fprintf(f, "Readiness against %s\n", or_dash(jobj_str(doc, "profile")));
+		fprintf(f, "Readiness against %s\n", text_or(jobj_str(doc, "profile"), "-"));
 	else
 		fprintf(f, "Readiness for a VM host\n");
 	for (size_t i = 0; i < ARRAY_SIZE(before_sizes); i++)

@@ -27,19 +27,14 @@ static void row(FILE *f, const char *label, const char *fmt, ...)
 	fputc('\n', f);
 }
 
-static const char *or(const char *s, const char *fallback)
-{
-	return s && *s ? s : fallback;
-}
-
 static void cpu(FILE *f, struct json_object *caps)
 {
 	struct json_object *c = jobj_get(caps, "cpu"), *cc = jobj_get(caps, "confidential_computing");
-	const char *virt = or(jobj_str(c, "virtualization"), "none");
+	const char *virt = text_or(jobj_str(c, "virtualization"), "none");
 	char online[512], possible[512], offered[64] = "";
 
 	section(f, "CPU & virtualization");
-	row(f, "Model", "%s (%s)", or(jobj_str(c, "model"), "unknown"), or(jobj_str(c, "vendor"), "unknown vendor"));
+	row(f, "Model", "%s (%s)", text_or(jobj_str(c, "model"), "unknown"), text_or(jobj_str(c, "vendor"), "unknown vendor"));
 	text_cpulist(jobj_str(c, "online"), online, sizeof(online));
 	text_cpulist(jobj_str(c, "possible"), possible, sizeof(possible));
 	row(f, "CPUs", "%lld online: %s%s%s", (long long)jobj_int(c, "count", 0), online,
@@ -58,8 +53,8 @@ static void cpu(FILE *f, struct json_object *caps)
 			snprintf(offered + strlen(offered), sizeof(offered) - strlen(offered), "%s%s",
 				 offered[0] ? ", " : "", name);
 		}
-	row(f, "Offered to VMs", "%s", or(offered, "none"));
-	row(f, "CPU support", "%s", or(jobj_str(cc, "cpu_flags"), "none"));
+	row(f, "Offered to VMs", "%s", text_or(offered, "none"));
+	row(f, "CPU support", "%s", text_or(jobj_str(cc, "cpu_flags"), "none"));
 }
 
 static void iommu(FILE *f, struct json_object *caps)
@@ -98,20 +93,20 @@ static void numa(FILE *f, struct json_object *caps)
 static void kernel(FILE *f, struct json_object *doc, struct json_object *caps)
 {
 	struct json_object *k = jobj_get(caps, "kernel"), *b = jobj_get(caps, "bootloader");
-	const char *cmdline = or(jobj_str(k, "cmdline"), "");
+	const char *cmdline = text_or(jobj_str(k, "cmdline"), "");
 	char iso[512], nohz[512], rcu[512], raw[512];
 
 	section(f, "Kernel command line");
-	row(f, "Release", "%s", or(jobj_str(k, "release"), "unknown"));
-	row(f, "Running", "%s", or(cmdline, "(empty)"));
+	row(f, "Release", "%s", text_or(jobj_str(k, "release"), "unknown"));
+	row(f, "Running", "%s", text_or(cmdline, "(empty)"));
 	text_cpulist(jobj_str(k, "isolated_cpus"), iso, sizeof(iso));
 	text_cpulist(jobj_str(k, "nohz_full"), nohz, sizeof(nohz));
 	text_cmdline_value(cmdline, "rcu_nocbs", raw, sizeof(raw));
 	text_cpulist(raw, rcu, sizeof(rcu));
 	row(f, "Isolated CPUs", "%s (nohz_full %s, rcu_nocbs %s)", iso, nohz, rcu);
 	if (b)
-		row(f, "Bootloader", "%s%s%s", or(jobj_str(b, "name"), "none"),
-		    jobj_str(b, "config") ? ", hostprep's arguments in " : "", or(jobj_str(b, "config"), ""));
+		row(f, "Bootloader", "%s%s%s", text_or(jobj_str(b, "name"), "none"),
+		    jobj_str(b, "config") ? ", hostprep's arguments in " : "", text_or(jobj_str(b, "config"), ""));
 	row(f, "Reboot", "%s", jobj_bool(k, "reboot_pending") ? "pending (/run/reboot-required)"
 			       : jobj_bool(doc, "reboot_required") ? "needed by the profile's pending changes" : "not pending");
 }
@@ -170,14 +165,14 @@ static void hugepages(FILE *f, struct json_object *caps)
 static void thp_cpufreq_kvm(FILE *f, struct json_object *caps)
 {
 	struct json_object *t = jobj_get(caps, "thp"), *gov = jobj_get(caps, "cpufreq"), *k = jobj_get(caps, "kvm");
-	const char *state = or(jobj_str(k, "nested_state"), "unavailable"), *mod = jobj_str(k, "module");
+	const char *state = text_or(jobj_str(k, "nested_state"), "unavailable"), *mod = jobj_str(k, "module");
 
 	section(f, "THP");
 	if (!jobj_str(t, "enabled"))
 		row(f, "State", "unsupported (no /sys/kernel/mm/transparent_hugepage)");
 	else {
 		row(f, "Enabled", "%s", jobj_str(t, "enabled"));
-		row(f, "Defrag", "%s", or(jobj_str(t, "defrag"), "unknown"));
+		row(f, "Defrag", "%s", text_or(jobj_str(t, "defrag"), "unknown"));
 	}
 
 	section(f, "cpufreq");
@@ -187,16 +182,16 @@ static void thp_cpufreq_kvm(FILE *f, struct json_object *caps)
 		char cpus[512];
 
 		text_cpulist(jobj_str(jobj_idx(gov, i), "cpus"), cpus, sizeof(cpus));
-		row(f, i ? "" : "Governor", "%s on CPUs %s", or(jobj_str(jobj_idx(gov, i), "governor"), "?"), cpus);
+		row(f, i ? "" : "Governor", "%s on CPUs %s", text_or(jobj_str(jobj_idx(gov, i), "governor"), "?"), cpus);
 	}
 
 	section(f, "KVM");
 	row(f, "/dev/kvm", "%s", jobj_bool(k, "dev_kvm") ? "present" : "missing");
-	row(f, "Module", "%s", or(mod, "no kvm_intel or kvm_amd loaded"));
+	row(f, "Module", "%s", text_or(mod, "no kvm_intel or kvm_amd loaded"));
 	if (strcmp(state, "active") == 0 || strcmp(state, "off") == 0)
-		row(f, "Nested", "%s (nested=%s)", strcmp(state, "active") == 0 ? "on" : "off", or(jobj_str(k, "nested"), "?"));
+		row(f, "Nested", "%s (nested=%s)", strcmp(state, "active") == 0 ? "on" : "off", text_or(jobj_str(k, "nested"), "?"));
 	else if (strcmp(state, "pending") == 0)
-		row(f, "Nested", "off, on after %s reloads (set in modprobe.d)", or(mod, "the module"));
+		row(f, "Nested", "off, on after %s reloads (set in modprobe.d)", text_or(mod, "the module"));
 	else
 		row(f, "Nested", "%s", state);
 }
@@ -209,7 +204,7 @@ static void vf_drivers(struct json_object *vfs, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < jobj_len(vfs); i++) {
-		const char *d = or(jobj_str(jobj_idx(vfs, i), "driver"), "no driver");
+		const char *d = text_or(jobj_str(jobj_idx(vfs, i), "driver"), "no driver");
 		size_t k;
 
 		for (k = 0; k < n && strcmp(names[k], d) != 0; k++)
@@ -248,20 +243,20 @@ static void sriov(FILE *f, struct json_object *caps, bool verbose)
 
 		join_strings(jobj_get(pf, "interfaces"), ifs, sizeof(ifs));
 		vf_drivers(vfs, drivers, sizeof(drivers));
-		row(f, jobj_str(pf, "address"), "%s%s%s, %lld of %lld VFs%s%s%s%s, %s", ifs, ifs[0] ? " " : "",
-		    or(jobj_str(pf, "driver"), "no driver"), (long long)jobj_int(pf, "numvfs", 0),
+		row(f, text_or(jobj_str(pf, "address"), "?"), "%s%s%s, %lld of %lld VFs%s%s%s%s, %s", ifs, ifs[0] ? " " : "",
+		    text_or(jobj_str(pf, "driver"), "no driver"), (long long)jobj_int(pf, "numvfs", 0),
 		    (long long)jobj_int(pf, "totalvfs", 0), drivers[0] ? " (" : "", drivers, drivers[0] ? ")" : "",
-		    ap && !json_object_get_boolean(ap) ? ", autoprobe off" : "", or(jobj_str(pf, "name"), "?"));
+		    ap && !json_object_get_boolean(ap) ? ", autoprobe off" : "", text_or(jobj_str(pf, "name"), "?"));
 		for (size_t v = 0; verbose && v < jobj_len(vfs); v++) {
 			struct json_object *vf = jobj_idx(vfs, v);
 			int64_t g = jobj_int(vf, "iommu_group", -1);
 			char label[40];
 
-			snprintf(label, sizeof(label), "  %s", or(jobj_str(vf, "address"), "?"));
+			snprintf(label, sizeof(label), "  %s", text_or(jobj_str(vf, "address"), "?"));
 			if (g >= 0)
-				row(f, label, "%s, IOMMU group %lld", or(jobj_str(vf, "driver"), "no driver"), (long long)g);
+				row(f, label, "%s, IOMMU group %lld", text_or(jobj_str(vf, "driver"), "no driver"), (long long)g);
 			else
-				row(f, label, "%s, no IOMMU group", or(jobj_str(vf, "driver"), "no driver"));
+				row(f, label, "%s, no IOMMU group", text_or(jobj_str(vf, "driver"), "no driver"));
 		}
 	}
 }
@@ -288,11 +283,11 @@ static void vfio_device(FILE *f, struct json_object *d)
 
 	join_strings(blocking, why, sizeof(why));
 	if (g < 0)
-		row(f, jobj_str(d, "address"), "no IOMMU group, %s", or(jobj_str(d, "name"), "?"));
+		row(f, text_or(jobj_str(d, "address"), "?"), "no IOMMU group, %s", text_or(jobj_str(d, "name"), "?"));
 	else
-		row(f, jobj_str(d, "address"), "group %lld, %s%s, %s%s%s, %s", (long long)g, or(jobj_str(d, "dev_node"), "?"),
+		row(f, text_or(jobj_str(d, "address"), "?"), "group %lld, %s%s, %s%s%s, %s", (long long)g, text_or(jobj_str(d, "dev_node"), "?"),
 		    jobj_bool(d, "dev_node_present") ? "" : " missing", jobj_bool(d, "viable") ? "viable" : "not viable",
-		    why[0] ? ": " : "", why, or(jobj_str(d, "name"), "?"));
+		    why[0] ? ": " : "", why, text_or(jobj_str(d, "name"), "?"));
 }
 
 static void vfio(FILE *f, struct json_object *caps, bool verbose)
@@ -320,8 +315,8 @@ static void vfio(FILE *f, struct json_object *caps, bool verbose)
 		row(f, "VFs", "%zu on vfio-pci, %zu of them in viable groups with their /dev/vfio node%s", vfs, vfs_ok,
 		    vfs_ok == vfs ? "" : " (the others above)");
 	for (size_t i = 0; i < jobj_len(refused); i++)
-		row(f, jobj_str(jobj_idx(refused, i), "address"), "%s: %s", jobj_bool(jobj_idx(refused, i), "forced")
-		    ? "bound despite" : "refused", or(jobj_str(jobj_idx(refused, i), "reason"), "?"));
+		row(f, text_or(jobj_str(jobj_idx(refused, i), "address"), "?"), "%s: %s", jobj_bool(jobj_idx(refused, i), "forced")
+		    ? "bound despite" : "refused", text_or(jobj_str(jobj_idx(refused, i), "reason"), "?"));
 }
 
 static void vdpa(FILE *f, struct json_object *caps)
@@ -338,7 +333,7 @@ static void vdpa(FILE *f, struct json_object *caps)
 		char classes[128];
 
 		join_strings(jobj_get(m, "classes"), classes, sizeof(classes));
-		row(f, i ? "" : "Management", "%s (%s, up to %lld queues)", or(jobj_str(m, "name"), "?"), or(classes, "no class"),
+		row(f, i ? "" : "Management", "%s (%s, up to %lld queues)", text_or(jobj_str(m, "name"), "?"), text_or(classes, "no class"),
 		    (long long)jobj_int(m, "max_vqs", 0));
 	}
 	if (!jobj_len(devs))
@@ -351,8 +346,8 @@ static void vdpa(FILE *f, struct json_object *caps)
 		if (jobj_str(d, "mac"))
 			snprintf(cfg, sizeof(cfg), ", mac %s, mtu %lld, %lld queue pair(s)", jobj_str(d, "mac"),
 				 (long long)jobj_int(d, "mtu", 0), (long long)jobj_int(d, "max_vqp", 1));
-		row(f, jobj_str(d, "name"), "on %s, %s%s%s%s%s", or(jobj_str(d, "mgmtdev"), "?"),
-		    or(jobj_str(d, "driver"), "no driver"), node ? ", " : "", node ? node : "", cfg,
+		row(f, text_or(jobj_str(d, "name"), "?"), "on %s, %s%s%s%s%s", text_or(jobj_str(d, "mgmtdev"), "?"),
+		    text_or(jobj_str(d, "driver"), "no driver"), node ? ", " : "", node ? node : "", cfg,
 		    jobj_bool(d, "created_by_hostprep") ? ", created by hostprep" : "");
 	}
 }

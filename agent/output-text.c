@@ -82,6 +82,11 @@ const char *text_ellipsis(void)
 	return locale_utf8() ? "\u2026" : "...";
 }
 
+const char *text_or(const char *s, const char *fallback)
+{
+	return s && *s ? s : fallback;
+}
+
 struct json_object *jobj_get(struct json_object *o, const char *key)
 {
 	struct json_object *v = NULL;
@@ -231,7 +236,7 @@ static void print_actions(FILE *f, struct json_object *actions, bool verbose)
 		const char *mod = jobj_str(a, "module"), *target = jobj_str(a, "target");
 		int n;
 
-		if (!row_wanted(jobj_str(a, "state"), verbose))
+		if (!row_wanted(text_or(jobj_str(a, "state"), "?"), verbose))
 			continue;
 		row_value(a, value, sizeof(value));
 		if (mod && (int)strlen(mod) > wmod)
@@ -246,13 +251,13 @@ static void print_actions(FILE *f, struct json_object *actions, bool verbose)
 		wtarget = TARGET_WIDTH_MAX;
 	for (size_t i = 0; i < jobj_len(actions); i++) {
 		struct json_object *a = jobj_idx(actions, i);
-		const char *state = jobj_str(a, "state"), *msg = jobj_str(a, "message");
+		const char *state = text_or(jobj_str(a, "state"), "?"), *msg = jobj_str(a, "message");
 
 		if (!row_wanted(state, verbose))
 			continue;
 		row_value(a, value, sizeof(value));
 		text_put_colored(f, state_color(state), state, 15);
-		fprintf(f, "%-*s  %-*s  ", wmod, jobj_str(a, "module"), wtarget, jobj_str(a, "target"));
+		fprintf(f, "%-*s  %-*s  ", wmod, text_or(jobj_str(a, "module"), "-"), wtarget, text_or(jobj_str(a, "target"), "-"));
 		/* A message the row above already gave (nine kernel arguments
 		 * waiting for the same reboot) is a ditto mark. */
 		if (msg && *msg)

@@ -29,6 +29,8 @@ void text_put_colored(FILE *f, enum text_color c, const char *s, int width);
 const char *text_times(void);
 const char *text_ellipsis(void);
 
+/* s, or fallback when s is NULL or empty. */
+const char *text_or(const char *s, const char *fallback);
 struct json_object *jobj_get(struct json_object *o, const char *key);
 /* NULL when absent or null. */
 const char *jobj_str(struct json_object *o, const char *key);

@@ -233,6 +233,14 @@ static void judge_iommu(struct checklist *l, struct json_object *caps, struct js
 		judge(c, PASS, NULL);
 }
 
+/* A CPU list as text_cpulist() printed it ("none" is the empty set). */
+static void cpus_of(const char *list, struct cpuset *set)
+{
+	cpuset_zero(set);
+	if (strcmp(list, "none") != 0 && cpuset_parse(set, list, NULL) < 0)
+		cpuset_zero(set);
+}
+
 static void judge_isolation(struct checklist *l, struct json_object *caps)
 {
 	struct json_object *k = jobj_get(caps, "kernel");
@@ -244,17 +252,18 @@ static void judge_isolation(struct checklist *l, struct json_object *caps)
 		return;
 	text_cpulist(jobj_str(k, "isolated_cpus"), iso, sizeof(iso));
 	text_cpulist(jobj_str(k, "nohz_full"), nohz, sizeof(nohz));
-	text_cmdline_value(text_or(jobj_str(k, "cmdline"), "-"), "rcu_nocbs", raw, sizeof(raw));
+	text_cmdline_value(text_or(jobj_str(k, "cmdline"), ""), "rcu_nocbs", raw, sizeof(raw));
 	text_cpulist(raw, rcu, sizeof(rcu));
-	if (!strcmp(iso, "none") && !strcmp(nohz, "none") && !strcmp(rcu, "none"))
+	cpus_of(iso, &a);
+	cpus_of(nohz, &b);
+	cpus_of(rcu, &r);
+	if (cpuset_count(&a) == 0 && cpuset_count(&b) == 0 && cpuset_count(&r) == 0)
 		return;
-	if (cpuset_parse(&a, strcmp(iso, "none") ? iso : "", NULL) < 0 ||
-	    cpuset_parse(&b, strcmp(nohz, "none") ? nohz : "", NULL) < 0 ||
-	    cpuset_parse(&r, strcmp(rcu, "none") ? rcu : "", NULL) < 0 || !cpuset_equal(&a, &b) || !cpuset_equal(&a, &r))
+	if (cpuset_equal(&a, &b) && cpuset_equal(&a, &r))
+		judge(c, PASS, NULL);
+	else
 		judge(c, WARN, "isolated %s, nohz_full %s, rcu_nocbs %s: the three should name the same CPUs", iso, nohz,
 		      rcu);
-	else
-		judge(c, PASS, NULL);
 }
 
 static void judge_hugepages(struct checklist *l, struct json_object *caps)

@@ -108,8 +108,11 @@ complete_words() {
 		source "$1"; shift
 		complete -p hostprep || exit 1
 		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
-		COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
-		_hostprep hostprep "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+		# The line as typed: "=" joins the words around it, as COMP_WORDBREAKS split them.
+		COMP_LINE=$1; shift
+		for w; do if [ "$w" = = ] || [ "$last" = = ]; then COMP_LINE+=$w; else COMP_LINE+=" $w"; fi; last=$w; done
+		COMP_POINT=${#COMP_LINE}
+		_hostprep hostprep "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}" 2>/dev/null
 		printf "%s\n" "${COMPREPLY[@]}"' complete-test "$COMPLETION" "$@"
 }
 
@@ -130,10 +133,13 @@ test_completion_offers_commands_options_and_paths() {
 	assert_contains "$out" "--profile"
 	out=$(complete_words hostprep apply --re)
 	assert_eq "$(sed 1d <<<"$out")" "--reboot="
-	out=$(complete_words hostprep apply --reboot=i)
+	out=$(complete_words hostprep apply --reboot = i)
 	assert_eq "$(sed 1d <<<"$out")" "if-needed"
 	out=$(complete_words hostprep --color n)
 	assert_eq "$(sed 1d <<<"$out")" "never"
+	# As bash splits "--color=" (COMP_WORDBREAKS has "="): the words --color, =, "".
+	out=$(complete_words hostprep report --color = "")
+	assert_eq "$(sed 1d <<<"$out" | tr '\n' ' ')" "auto always never " "--color="
 	mkdir -p "$T/profiles/sub" "$T/roots/host1" "$T/roots/host2"
 	: > "$T/profiles/a.ini"; : > "$T/profiles/b.ini"; : > "$T/roots/file"
 	out=$(complete_words hostprep audit -p "$T/profiles/")

@@ -127,20 +127,23 @@ static struct check *check_of_action(struct checklist *l, const char *module, co
 static void judge_action(struct check *c, struct json_object *a)
 {
 	const char *state = jobj_str(a, "state"), *target = jobj_str(a, "target"), *msg = jobj_str(a, "message");
-	const char *cur = jobj_str(a, "current"), *des = jobj_str(a, "desired");
+	char now[TEXT_VALUE_MAX * 4 + 8], want[TEXT_VALUE_MAX * 4 + 8];
 
 	if (!c || !state)
 		return;
-	if (strcmp(state, "ok") == 0 || strcmp(state, "changed") == 0)
+	if (strcmp(state, "ok") == 0 || strcmp(state, "changed") == 0) {
 		judge(c, PASS, NULL);
-	else if (strcmp(state, "pending") == 0)
-		judge(c, FAIL, "%s: %s, the profile wants %s", target, text_or(cur, "-"), text_or(des, "-"));
-	else if (strcmp(state, "pending-reboot") == 0)
+	} else if (strcmp(state, "pending") == 0) {
+		text_shorten(text_or(jobj_str(a, "current"), "not set"), now, sizeof(now));
+		text_shorten(text_or(jobj_str(a, "desired"), "-"), want, sizeof(want));
+		judge(c, FAIL, "%s: %s, the profile wants %s", target, now, want);
+	} else if (strcmp(state, "pending-reboot") == 0) {
 		judge(c, WARN, "%s: takes effect after a reboot", target);
-	else if (strcmp(state, "failed") == 0)
-		judge(c, FAIL, "%s: %s", target, msg ? msg : "failed");
-	else
-		judge(c, WARN, "%s: %s%s%s", target, state, msg ? ": " : "", msg ? msg : "");
+	} else if (strcmp(state, "failed") == 0) {
+		judge(c, FAIL, "%s: %s", target, text_or(msg, "failed"));
+	} else {
+		judge(c, WARN, "%s: %s%s%s", target, state, msg ? ": " : "", text_or(msg, ""));
+	}
 }
 
 static bool profile_assigns_devices(struct json_object *actions)

@@ -15,7 +15,7 @@
 #include "util.h"
 
 #define TARGET_WIDTH_MAX 36
-#define VALUE_MAX 40        /* characters of one value in a row; JSON has them whole */
+#define VALUE_MAX TEXT_VALUE_MAX   /* characters of one value in a row; JSON has them whole */
 
 static bool use_color;
 
@@ -191,8 +191,7 @@ static bool row_wanted(const char *state, bool verbose)
 			     strcmp(state, "unsupported") == 0);
 }
 
-/* s cut to VALUE_MAX characters (bytes of a UTF-8 sequence kept together). */
-static void shorten(const char *s, char *buf, size_t len)
+void text_shorten(const char *s, char *buf, size_t len)
 {
 	size_t n = strlen(s), cut = VALUE_MAX;
 
@@ -213,13 +212,13 @@ static void row_value(struct json_object *a, char *buf, size_t len)
 	char x[VALUE_MAX * 4 + 8], y[VALUE_MAX * 4 + 8];
 
 	if (prev && !streq_ptr(prev, cur)) {
-		shorten(prev, x, sizeof(x));
-		shorten(cur ? cur : "-", y, sizeof(y));
+		text_shorten(prev, x, sizeof(x));
+		text_shorten(cur ? cur : "-", y, sizeof(y));
 	} else if (des && !streq_ptr(cur, des)) {
-		shorten(cur ? cur : "-", x, sizeof(x));
-		shorten(des, y, sizeof(y));
+		text_shorten(cur ? cur : "-", x, sizeof(x));
+		text_shorten(des, y, sizeof(y));
 	} else {
-		shorten(cur ? cur : des ? des : "", buf, len);
+		text_shorten(cur ? cur : des ? des : "", buf, len);
 		return;
 	}
 	snprintf(buf, len, "%s -> %s", x, y);

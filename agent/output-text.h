@@ -39,6 +39,9 @@ int64_t jobj_int(struct json_object *o, const char *key, int64_t missing);
 size_t jobj_len(struct json_object *array);
 struct json_object *jobj_idx(struct json_object *array, size_t i);
 
+/* s cut to 40 characters with an ellipsis (a UTF-8 sequence kept whole). */
+#define TEXT_VALUE_MAX 40
+void text_shorten(const char *s, char *buf, size_t len);
 /* 16777216 → "16 GiB", 1536 → "1.5 MiB". */
 void text_size_kb(uint64_t kb, char *buf, size_t len);
 /* A CPU list in its shortest form ("0-3,8"); "none" when empty. */

@@ -194,6 +194,18 @@ static void test_checklist_with_profile(void **state)
 	assert_lacks(out, "Nested");   /* the profile does not ask for it */
 	free(out);
 
+	/* A value not there yet, and a long one cut as in the rows. */
+	setenv("LC_ALL", "C", 1);
+	out = render(print_checks,
+		"{ \"command\": \"report\", \"profile\": \"/p.ini\", \"actions\": ["
+		" { \"module\": \"kvm\", \"target\": \"/etc/modprobe.d/hostprep-kvm.conf\", \"state\": \"pending\","
+		"   \"current\": null, \"desired\": \"options kvm_intel nested=1 ept=1 enable_apicv=1 x=1\" } ],"
+		" \"capabilities\": { \"kvm\": { \"nested_state\": \"off\" } } }");
+	assert_has(out, "Nested virtualization   : FAIL (/etc/modprobe.d/hostprep-kvm.conf: not set, "
+			"the profile wants options kvm_intel nested=1 ept=1 enable_...)");
+	free(out);
+	unsetenv("LC_ALL");
+
 	/* A profile that turns the IOMMU off passes on a host where it is off. */
 	out = render(print_checks,
 		"{ \"command\": \"report\", \"profile\": \"/p.ini\", \"actions\": ["

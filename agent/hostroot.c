@@ -10,6 +10,7 @@
 
 #include "cpulist.h"
 #include "hostroot.h"
+#include "util.h"
 
 int hr_init(struct hostroot *hr, const char *dir)
 {
@@ -161,18 +162,12 @@ int hr_read_line(const struct hostroot *hr, char *buf, size_t len, const char *f
 
 int hr_read_u64(const struct hostroot *hr, uint64_t *ret, const char *fmt, ...)
 {
-	char p[4096], line[64], *end;
+	char p[4096], line[64];
 	int r = VPATH(hr, p, fmt);
-	unsigned long long v;
 
 	if (r < 0 || (r = read_line_path(p, line, sizeof(line))) < 0)
 		return r;
-	errno = 0;
-	v = strtoull(line, &end, 10);
-	if (errno || end == line || (*end && *end != ' ') || line[0] == '-')
-		return -EINVAL;
-	*ret = v;
-	return 0;
+	return sysfs_parse_u64(line, ret);
 }
 
 int hr_read_cpulist(const struct hostroot *hr, struct cpuset *ret, const char *fmt, ...)
@@ -189,27 +184,12 @@ int hr_read_cpulist(const struct hostroot *hr, struct cpuset *ret, const char *f
 int hr_read_choice(const struct hostroot *hr, char *sel, size_t sel_len, char *all, size_t all_len,
 		   const char *fmt, ...)
 {
-	char p[4096], line[512], *o, *c;
+	char p[4096], line[512];
 	int r = VPATH(hr, p, fmt);
 
 	if (r < 0 || (r = read_line_path(p, line, sizeof(line))) < 0)
 		return r;
-	o = strchr(line, '[');
-	c = o ? strchr(o, ']') : NULL;
-	if (sel) {
-		if (!o || !c || (size_t)(c - o - 1) >= sel_len)
-			return -EINVAL;
-		memcpy(sel, o + 1, (size_t)(c - o - 1));
-		sel[c - o - 1] = '\0';
-	}
-	if (all) {
-		size_t j = 0;
-		for (size_t i = 0; line[i] && j + 1 < all_len; i++)
-			if (line[i] != '[' && line[i] != ']')
-				all[j++] = line[i];
-		all[j] = '\0';
-	}
-	return 0;
+	return sysfs_parse_choice(line, sel, sel_len, all, all_len);
 }
 
 int hr_readlink(const struct hostroot *hr, char *buf, size_t len, bool basename_only, const char *fmt, ...)

@@ -26,16 +26,16 @@ struct profile {
 	char *path;
 	char *name;
 	struct setting *settings;
-	size_t n_settings;
+	size_t n_settings, cap_settings;
 	/* Section headers seen, so that an empty [section] still counts. */
 	struct setting *sections;
-	size_t n_sections;
+	size_t n_sections, cap_sections;
 	/* Every problem, in the order found; profile_print_errors() sorts them.
 	 * n_errors counts them all, also one that could not be listed (no memory:
-	 * logged at once instead). */
+	 * logged at once instead) and those past PROFILE_MAX_LISTED (n_unlisted). */
 	struct profile_error *errors;
 	size_t n_listed;
-	unsigned n_errors;
+	unsigned n_errors, n_unlisted;
 };
 
 /* Loads path and its includes.  Every problem is logged as FILE:LINE and
@@ -47,8 +47,17 @@ void profile_free(struct profile *p);
 void profile_error(struct profile *p, const struct setting *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Maximum line length accepted (inih's buffer less the newline). */
-#define PROFILE_MAX_LINE 199
+/* Longest line accepted, in bytes without its line ending: inih's buffer
+ * (200) less the newline and the NUL it needs.  Longer lines are errors, never
+ * cut. */
+#define PROFILE_MAX_LINE 198
+/* The profile and its includes together, in bytes. */
+#define PROFILE_MAX_BYTES (1024 * 1024)
+/* include = lines over the whole profile, and how deep they may nest. */
+#define PROFILE_MAX_INCLUDES 128
+#define PROFILE_MAX_DEPTH 8
+/* Errors kept for printing; the others are counted. */
+#define PROFILE_MAX_LISTED 100
 
 /* Log every error as FILE:LINE: message, ordered by file (in the order the
  * files were first read) and line, so that output follows the text. */

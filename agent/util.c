@@ -113,6 +113,75 @@ char *strdup_printf(const char *fmt, ...)
 	return s;
 }
 
+int sysfs_parse_u64(const char *line, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!isdigit((unsigned char)line[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(line, &end, 10);
+	if (errno || (*end && *end != ' '))
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int sysfs_parse_choice(const char *line, char *sel, size_t sel_len, char *all, size_t all_len)
+{
+	const char *o = strchr(line, '['), *c = o ? strchr(o, ']') : NULL;
+
+	if (sel) {
+		if (!o || !c || (size_t)(c - o - 1) >= sel_len)
+			return -EINVAL;
+		memcpy(sel, o + 1, (size_t)(c - o - 1));
+		sel[c - o - 1] = '\0';
+	}
+	if (all && all_len) {
+		size_t j = 0;
+
+		for (size_t i = 0; line[i] && j + 1 < all_len; i++)
+			if (line[i] != '[' && line[i] != ']')
+				all[j++] = line[i];
+		all[j] = '\0';
+	}
+	return 0;
+}
+
+size_t utf8_decode(const char *s, size_t len, uint32_t *cp)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n;
+	uint32_t c, min;
+
+	if (len == 0)
+		return 0;
+	if (u[0] < 0x80) {
+		*cp = u[0];
+		return 1;
+	}
+	if ((u[0] & 0xe0) == 0xc0)
+		n = 2, c = u[0] & 0x1f, min = 0x80;
+	else if ((u[0] & 0xf0) == 0xe0)
+		n = 3, c = u[0] & 0x0f, min = 0x800;
+	else if ((u[0] & 0xf8) == 0xf0)
+		n = 4, c = u[0] & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (u[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
 char **strv_split(const char *s, const char *sep)
 {
 	_cleanup_free_ char *copy = strdup(s);

@@ -20,6 +20,16 @@ bool str_in(const char *s, const char *const *list);
 bool word_in(const char *w, const char *list);
 bool streq_ptr(const char *a, const char *b);
 char *strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Values of sysfs attributes (pure: hostroot.c reads, these parse).
+ * "123" or "123 trailing words" → 123; no sign, no empty number. */
+int sysfs_parse_u64(const char *line, uint64_t *ret);
+/* "always [madvise] never": the bracketed word into sel (may be NULL), the
+ * whole list, brackets removed, into all (may be NULL; cut to all_len). */
+int sysfs_parse_choice(const char *line, char *sel, size_t sel_len, char *all, size_t all_len);
+/* The code point of the UTF-8 sequence at s (at most len bytes): its length,
+ * or 0 when the bytes are no valid UTF-8 (overlong, surrogate, > U+10FFFF,
+ * truncated). */
+size_t utf8_decode(const char *s, size_t len, uint32_t *cp);
 /* Split on sep, trimming white space around each item; empty items dropped. */
 char **strv_split(const char *s, const char *sep);
 

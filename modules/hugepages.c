@@ -27,6 +27,27 @@ const struct hugepages_config *hugepages_config(struct ctx *ctx)
 	return ctx_module_config(ctx, &module_hugepages);
 }
 
+/* A hugepage size: a power of two of at least 64 kB (the smallest any
+ * architecture has). */
+static int parse_page_size(const char *s, uint64_t *kb)
+{
+	if (parse_size_kb(s, kb) < 0 || *kb < 64 || (*kb & (*kb - 1)))
+		return -EINVAL;
+	return 0;
+}
+
+/* "node3" → 3.  Decimal without sign, blanks or leading zeros, up to 1023
+ * (larger numbers must not wrap to a node that exists). */
+static int parse_node(const char *s, int *node)
+{
+	uint64_t v;
+
+	if (strncmp(s, "node", 4) != 0 || (s[4] == '0' && s[5]) || parse_u64_range(s + 4, 0, 1023, &v) < 0)
+		return -EINVAL;
+	*node = (int)v;
+	return 0;
+}
+
 static int hp_parse(struct ctx *ctx, void *config, const struct setting *s)
 {
 	struct hugepages_config *c = config;
@@ -44,7 +65,7 @@ static int hp_parse(struct ctx *ctx, void *config, const struct setting *s)
 		return 0;
 	}
 	if (strcmp(s->key, "default") == 0) {
-		if (parse_size_kb(s->value, &c->default_kb) < 0) {
+		if (parse_page_size(s->value, &c->default_kb) < 0) {
 			ctx_setting_error(ctx, s, "default: '%s' is not a page size (e.g. 2M, 1G)", s->value);
 			return -EINVAL;
 		}
@@ -55,10 +76,9 @@ static int hp_parse(struct ctx *ctx, void *config, const struct setting *s)
 	if ((size_t)(dot ? dot - s->key : (long)strlen(s->key)) >= sizeof(size))
 		goto bad_key;
 	snprintf(size, sizeof(size), "%.*s", (int)(dot ? dot - s->key : (long)strlen(s->key)), s->key);
-	if (dot) {
-		char tail;
-		if (sscanf(dot + 1, "node%d%c", &node, &tail) != 1 || node < 0 || node > 1023)
-			goto bad_key;
+	if (dot && parse_node(dot + 1, &node) < 0) {
+		ctx_setting_error(ctx, s, "%s: '%s' is not a NUMA node (node0 to node1023)", s->key, dot + 1);
+		return -EINVAL;
 	}
 	if (c->n_req >= sizeof(c->req) / sizeof(c->req[0])) {
 		ctx_setting_error(ctx, s, "too many hugepage settings");
@@ -67,6 +87,10 @@ static int hp_parse(struct ctx *ctx, void *config, const struct setting *s)
 	r = &c->req[c->n_req];
 	if (parse_size_kb(size, &r->size_kb) < 0)
 		goto bad_key;
+	if (parse_page_size(size, &r->size_kb) < 0) {
+		ctx_setting_error(ctx, s, "%s: '%s' is not a page size (a power of two: 2M, 1G, 64kB)", s->key, size);
+		return -EINVAL;
+	}
 	if (parse_u64_range(s->value, 0, MAX_PAGES, &r->pages) < 0) {
 		ctx_setting_error(ctx, s, "%s: '%s' is not a page count (0 to %" PRIu64 ")", s->key, s->value,
 				  MAX_PAGES);
@@ -74,18 +98,54 @@ static int hp_parse(struct ctx *ctx, void *config, const struct setting *s)
 	}
 	r->node = node;
 	r->setting = s;
-	for (size_t i = 0; i < c->n_req; i++)
-		if (c->req[i].size_kb == r->size_kb && (c->req[i].node < 0) != (node < 0)) {
-			ctx_setting_error(ctx, s, "%s: give a total or per-node counts for a size, not both (see %s:%d)",
-					  s->key, c->req[i].setting->file, c->req[i].setting->line);
+	for (size_t i = 0; i < c->n_req; i++) {
+		const struct setting *o = c->req[i].setting;
+
+		if (c->req[i].size_kb != r->size_kb)
+			continue;
+		/* 2M.node0 and 2048kB.node0: one pool, two values that would flip it. */
+		if (c->req[i].node == node) {
+			ctx_setting_error(ctx, s, "%s names the same pool as %s (%s:%d)", s->key, o->key, o->file, o->line);
 			return -EINVAL;
 		}
+		if ((c->req[i].node < 0) != (node < 0)) {
+			ctx_setting_error(ctx, s, "%s: give a total or per-node counts for a size, not both (see %s:%d)",
+					  s->key, o->file, o->line);
+			return -EINVAL;
+		}
+	}
 	c->n_req++;
 	return 0;
 bad_key:
 	ctx_setting_error(ctx, s, "unknown key '%s' in [hugepages] (expected SIZE, SIZE.nodeN, boot, default)",
 			  s->key);
 	return -EINVAL;
+}
+
+/* A size the running kernel does not list can still be reserved at boot
+ * (hugepagesz=) when the architecture has it: on x86-64, 2M (pse) and 1G
+ * (pdpe1gb).  Elsewhere only the sizes the host lists count. */
+static bool size_available(struct ctx *ctx, const struct hugepages_config *c, uint64_t kb)
+{
+	const char *flags = host_facts(ctx)->flags;
+
+	if (hr_is_dir(&ctx->hr, HP_DIR, kb))
+		return true;
+	if (!c->boot)
+		return false;
+	return (kb == 2048 && word_in("pse", flags)) || (kb == 1024 * 1024 && word_in("pdpe1gb", flags));
+}
+
+static void size_error(struct ctx *ctx, const struct hugepages_config *c, const struct setting *s, uint64_t kb)
+{
+	char sz[32];
+
+	format_size_kb(kb, sz, sizeof(sz));
+	if (!c->boot)
+		ctx_setting_error(ctx, s, "this host has no %s hugepages", sz);
+	else
+		ctx_setting_error(ctx, s, "this host has no %s hugepages, and its CPU cannot reserve them at boot "
+				  "(x86-64: 2M, and 1G with the pdpe1gb flag)", sz);
 }
 
 static int hp_validate(struct ctx *ctx, void *config)
@@ -95,13 +155,10 @@ static int hp_validate(struct ctx *ctx, void *config)
 
 	for (size_t i = 0; i < c->n_req; i++) {
 		const struct hugepages_request *r = &c->req[i];
-		char sz[32];
 		bool node_known = false;
 
-		format_size_kb(r->size_kb, sz, sizeof(sz));
-		/* A size the running kernel lacks may still come with boot = yes (hugepagesz=). */
-		if (!hr_is_dir(&ctx->hr, HP_DIR, r->size_kb) && !c->boot) {
-			ctx_setting_error(ctx, r->setting, "this host has no %s hugepages", sz);
+		if (!size_available(ctx, c, r->size_kb)) {
+			size_error(ctx, c, r->setting, r->size_kb);
 			continue;
 		}
 		if (r->node < 0)
@@ -113,6 +170,8 @@ static int hp_validate(struct ctx *ctx, void *config)
 	}
 	if (c->default_kb && !c->boot)
 		ctx_setting_error(ctx, c->default_setting, "default needs boot = yes (default_hugepagesz= is a boot argument)");
+	else if (c->default_kb && !size_available(ctx, c, c->default_kb))
+		size_error(ctx, c, c->default_setting, c->default_kb);
 	return 0;
 }
 

@@ -65,8 +65,7 @@ static int grubby_read_owned(struct ctx *ctx, struct kboot *kb, char ***ret)
 	return state_load(&ctx->hr, RECORD, ret);
 }
 
-/* The value of KEY="..." in grubby's --info output. */
-static char *info_value(const char *info, const char *key)
+char *bls_info_value(const char *info, const char *key)
 {
 	size_t kl = strlen(key);
 
@@ -102,8 +101,8 @@ static int grubby_read_next(struct ctx *ctx, struct kboot *kb, char ***ret, char
 		exec_result_free(&res);
 		return r < 0 ? r : -EIO;
 	}
-	args = info_value(res.out, "args");
-	kernel = info_value(res.out, "kernel");
+	args = bls_info_value(res.out, "args");
+	kernel = bls_info_value(res.out, "kernel");
 	exec_result_free(&res);
 	if (!args) {
 		*source = strdup("grubby --info=DEFAULT: no args= line");
@@ -150,24 +149,32 @@ static int grubby_write(struct ctx *ctx, struct kboot *kb, char **msg)
 	return r;
 }
 
-/* "options ..." lines of a loader entry, joined. */
-static int entry_options(struct ctx *ctx, const char *path, char ***ret)
+char *bls_entry_options(char *text)
 {
-	_cleanup_free_ char *text = NULL, *joined = NULL;
-	char *save = NULL;
-	int r = hr_read(&ctx->hr, &text, "%s", path);
+	char *joined = calloc(1, strlen(text) + 2), *save = NULL;
 
-	if (r < 0)
-		return r;
-	joined = calloc(1, strlen(text) + 2);
 	if (!joined)
-		return -ENOMEM;
+		return NULL;
 	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
 		if (strncmp(l, "options", 7) == 0 && (l[7] == ' ' || l[7] == '\t')) {
 			if (*joined)
 				strcat(joined, " ");
 			strcat(joined, l + 8);
 		}
+	return joined;
+}
+
+/* The options of the loader entry at path, as tokens. */
+static int entry_options(struct ctx *ctx, const char *path, char ***ret)
+{
+	_cleanup_free_ char *text = NULL, *joined = NULL;
+	int r = hr_read(&ctx->hr, &text, "%s", path);
+
+	if (r < 0)
+		return r;
+	joined = bls_entry_options(text);
+	if (!joined)
+		return -ENOMEM;
 	return cmdline_split(joined, ret);
 }
 

@@ -249,20 +249,14 @@ static int find_child(const struct grub_menu *m, int parent, const char *part)
 	return -1;
 }
 
-static int grub_read_next(struct ctx *ctx, struct kboot *kb, char ***ret, char **source)
+int grub_cfg_default_args(char *cfg, const char *grubenv, char **args, char **title, char **want_out)
 {
-	_cleanup_free_ char *text = NULL, *env = NULL;
 	struct grub_menu m = { 0 };
 	char want[512], *save = NULL;
 	int r, cur = -1;
 
-	(void)kb;
-	r = hr_read(&ctx->hr, &text, GRUB_CFG);
-	if (r < 0) {
-		*source = strdup_printf("%s: %s", GRUB_CFG, strerror(-r));
-		return r;
-	}
-	r = parse_grub_cfg(text, &m);
+	*args = *title = *want_out = NULL;
+	r = parse_grub_cfg(cfg, &m);
 	if (r < 0)
 		goto out;
 	snprintf(want, sizeof(want), "%s", *m.default_entry ? m.default_entry : "0");
@@ -270,9 +264,13 @@ static int grub_read_next(struct ctx *ctx, struct kboot *kb, char ***ret, char *
 		const char *s;
 
 		snprintf(want, sizeof(want), "0");
-		if (hr_read(&ctx->hr, &env, "/boot/grub/grubenv") == 0 && (s = strstr(env, "saved_entry=")) &&
-		    (s == env || s[-1] == '\n'))
+		if (grubenv && (s = strstr(grubenv, "saved_entry=")) && (s == grubenv || s[-1] == '\n'))
 			snprintf(want, sizeof(want), "%.*s", (int)strcspn(s + 12, "\n"), s + 12);
+	}
+	*want_out = strdup(*m.default_entry ? m.default_entry : "0");
+	if (!*want_out) {
+		r = -ENOMEM;
+		goto out;
 	}
 	for (char *part = strtok_r(want, ">", &save); part; part = strtok_r(NULL, ">", &save))
 		if ((cur = find_child(&m, cur, part)) < 0)
@@ -280,16 +278,44 @@ static int grub_read_next(struct ctx *ctx, struct kboot *kb, char ***ret, char *
 	if (cur >= 0 && m.e[cur].submenu)
 		cur = find_child(&m, cur, "0");
 	if (cur < 0 || !m.e[cur].linux_args) {
-		*source = strdup_printf("%s: no default entry '%s' with a linux line", GRUB_CFG,
-					*m.default_entry ? m.default_entry : "0");
 		r = -ENOENT;
 		goto out;
 	}
-	r = cmdline_split(m.e[cur].linux_args, ret);
-	if (r == 0)
-		*source = strdup_printf("%s (default entry '%s')", GRUB_CFG, m.e[cur].title);
+	*args = strdup(m.e[cur].linux_args);
+	*title = strdup(m.e[cur].title);
+	if (!*args || !*title) {
+		free(*args);
+		free(*title);
+		*args = *title = NULL;
+		r = -ENOMEM;
+	}
 out:
 	menu_free(&m);
+	return r;
+}
+
+static int grub_read_next(struct ctx *ctx, struct kboot *kb, char ***ret, char **source)
+{
+	_cleanup_free_ char *text = NULL, *env = NULL, *args = NULL, *title = NULL, *want = NULL;
+	int r;
+
+	(void)kb;
+	r = hr_read(&ctx->hr, &text, GRUB_CFG);
+	if (r < 0) {
+		*source = strdup_printf("%s: %s", GRUB_CFG, strerror(-r));
+		return r;
+	}
+	(void)hr_read(&ctx->hr, &env, "/boot/grub/grubenv");
+	r = grub_cfg_default_args(text, env, &args, &title, &want);
+	if (r == -ENOENT) {
+		*source = strdup_printf("%s: no default entry '%s' with a linux line", GRUB_CFG, want);
+		return r;
+	}
+	if (r < 0)
+		return r;
+	r = cmdline_split(args, ret);
+	if (r == 0)
+		*source = strdup_printf("%s (default entry '%s')", GRUB_CFG, title);
 	return r;
 }
 

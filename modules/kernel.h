@@ -82,6 +82,17 @@ void kernel_arg_key(const char *arg, char *key, size_t len);
  * -errno with *msg naming the tool, its status and its last stderr line. */
 int kernel_run_tool(struct ctx *ctx, char *const argv[], int timeout_ms, char **msg);
 
+/* Pure parsers of bootloader files (no host access; the fuzzers call them).
+ * grub.cfg text (modified in place) and grubenv (may be NULL) → the default
+ * entry's linux arguments and its title, malloc'ed; -ENOENT when there is no
+ * default entry with a linux line (*want: the entry looked for, malloc'ed). */
+int grub_cfg_default_args(char *cfg, const char *grubenv, char **args, char **title, char **want);
+/* The value of KEY=... (quotes dropped) in grubby --info output, malloc'ed, or NULL. */
+char *bls_info_value(const char *info, const char *key);
+/* The "options" lines of a loader entry joined by spaces, malloc'ed (text is
+ * modified in place). */
+char *bls_entry_options(char *text);
+
 /* The kboot of this run (after plan), NULL when the module planned nothing. */
 struct kboot *kernel_boot(struct ctx *ctx);
 /* apply --reboot=if-needed and the guard file (kernel-reboot.c). */

@@ -96,7 +96,7 @@ INI
 }
 test_line_too_long_is_an_error_not_cut() {
 	mkhost
-	{ echo "[cpu]"; printf 'governor = performance|%0220d\n' 0; } | bad_profile 2 "longer than the 199 this parser holds"
+	{ echo "[cpu]"; printf 'governor = performance|%0220d\n' 0; } | bad_profile 2 "longer than the 198 this parser holds"
 }
 test_include_loop() {
 	mkhost
@@ -204,3 +204,65 @@ INI
 	lines=$(grep -oE "bad.ini:[0-9]+:" <<<"$err" | cut -d: -f2 | tr '\n' ' ')
 	assert_eq "$lines" "2 3 4 " "error lines in stderr order"
 }
+
+# A read error is no end of file.  With EIO injected on hostprep's first read()
+# of the profile (or of an include) of a converged host, apply must exit 1
+# naming the file and the error, and leave everything it set up in place:
+# an empty profile would undo it all.
+converged_host() {
+	pcihost
+	"$TESTS_DIR/fakehost/add-boot.sh" "$ROOT" grub
+	profile inc.ini <<'INI'
+[vfio]
+devices = 0000:65:00.0, 65:00.1
+INI
+	profile p.ini <<'INI'
+[profile]
+include = inc.ini
+[kernel]
+args = skew_tick=1
+[kvm]
+nested = yes
+[sriov ens1f0]
+numvfs = 4
+INI
+	hp -p "$P" apply
+	assert_rc 2
+	hp -p "$P" apply
+	assert_rc 0
+	[ -f "$ROOT/etc/default/grub.d/99-hostprep.cfg" ] || fail "no grub drop-in after apply"
+	[ -f "$ROOT/etc/modprobe.d/hostprep-kvm.conf" ] || fail "no modprobe.d file after apply"
+	assert_file /sys/bus/pci/devices/0000:03:00.0/sriov_numvfs 4
+	assert_eq "$(driver_of 0000:65:00.0)" vfio-pci
+}
+# traced_hp FILE STRACE-ARGS... -- HOSTPREP-ARGS...: hostprep under strace with
+# the kernel model; $nth = the ordinal of its first read() of FILE.
+traced_hp() {
+	local file=$1 sargs=() ; shift
+	while [ "$1" != -- ]; do sargs+=("$1"); shift; done; shift
+	set +e
+	timeout 60 strace -qq -o "$T/.trace" -e trace=read -y "${sargs[@]}" \
+		-E HOSTPREP_KMODEL_ROOT="$ROOT" -E LD_PRELOAD="${SANITIZER_PRELOAD:+$SANITIZER_PRELOAD:}$KMODEL" \
+		"$HOSTPREP" -r "$ROOT" "$@" >"$T/.out" 2>"$T/.err"
+	rc=$?
+	set -e
+	out=$(cat "$T/.out"); err=$(cat "$T/.err")
+	nth=$(grep -E '^read\(' "$T/.trace" | grep -n -F "<$file>" | head -1 | cut -d: -f1)
+}
+read_error_leaves_the_host_alone() {
+	local file=$1
+	converged_host
+	traced_hp "$file" -- -p "$P" apply
+	assert_rc 0
+	[ -n "$nth" ] || fail "no read() of $file in the trace"
+	clear_writes; snapshot
+	traced_hp "$file" -e inject=read:error=EIO:when="$nth" -- -p "$P" apply
+	assert_rc 1
+	assert_contains "$err" "$file"
+	assert_contains "$err" "Input/output error"
+	assert_eq "$(writes)" "" "writes after a read error"
+	assert_unchanged
+	assert_eq "$(cat "$ROOT/.kmodel/calls" 2>/dev/null | grep -c update-grub)" 1 "update-grub runs"
+}
+test_read_error_on_the_profile_is_not_end_of_file() { read_error_leaves_the_host_alone "$T/p.ini"; }
+test_read_error_on_an_include_is_not_end_of_file() { read_error_leaves_the_host_alone "$T/inc.ini"; }

@@ -11,15 +11,21 @@ DESTDIR ?=
 PKGS := inih libpci libudev libkmod libnl-3.0 libnl-genl-3.0 json-c
 CC ?= cc
 CFLAGS ?= -O2 -g
-WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wstrict-prototypes
-HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -fPIE -fcf-protection
+# Warnings are errors in development builds; a distribution build sets WERROR=0
+# (a newer compiler's new warning must not break a package build).
+WERROR ?= 1
+WARN := -std=c11 -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow -Wformat=2 -Wno-format-nonliteral \
+	-Wstrict-prototypes
+# _FORTIFY_SOURCE=3 (gcc 12) unless the caller's CPPFLAGS/CFLAGS choose a level (dpkg-buildflags do).
+FORTIFY := $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3)
+HARDEN := $(FORTIFY) -fstack-protector-strong -fstack-clash-protection -fPIE -fcf-protection
 ifeq ($(SANITIZE),1)
   HARDEN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
   SANLDFLAGS := -fsanitize=address,undefined
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS = $(WARN) $(HARDEN) -D_GNU_SOURCE -Iagent -Imodules $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(WARN) $(HARDEN) -D_GNU_SOURCE -Iagent -Imodules $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANLDFLAGS) $(LDFLAGS)
 
 BUILD := build$(if $(filter 1,$(SANITIZE)),-san)
@@ -29,16 +35,31 @@ UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 KMODEL := $(BUILD)/tests/libkmodel.so
 
+# libFuzzer targets (tests/fuzz/fuzz-NAME.c), built by clang with ASan+UBSan
+# into build-fuzz/.  make fuzz runs each for FUZZ_SECONDS; make check for
+# FUZZ_CHECK_SECONDS (tests/fuzz/run.sh prints executions per target).
+FUZZ_CC ?= clang
+FUZZ_BUILD := build-fuzz
+FUZZ_SECONDS ?= 300
+FUZZ_CHECK_SECONDS ?= 10
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c11 -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link -D_GNU_SOURCE -Iagent -Imodules -Itests/fuzz \
+	$(PKG_CFLAGS)
+FUZZ_OBJ := $(CORE_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz-*.c))
+
 # Debian packages that building and testing need (the VM suite's list is its own file).
 DEB_DEPS := build-essential pkg-config libinih-dev libpci-dev libudev-dev libkmod-dev \
 	libnl-3-dev libnl-genl-3-dev libjson-c-dev libcmocka-dev util-linux busybox-static jq time bc \
+	strace clang libclang-rt-14-dev cppcheck clang-tidy valgrind \
 	$(shell cat tests/vm/deps.txt 2>/dev/null)
 # PCI names in reports (libpci reads pci.ids); lspci cross-checks the fake PCI trees.
 DEB_DEPS += pci.ids pciutils
 # Man page lint (mandoc -T lint), bash completion (installed and driven by a test).
 DEB_DEPS += mandoc bash-completion
 
-.PHONY: FORCE all deps check check-unit check-scenario check-vm demo bench install clean
+.PHONY: FORCE all deps check check-unit check-scenario check-vm check-fuzz check-lint check-sanitize \
+	check-valgrind fuzz lint demo bench install clean
 all: hostprep
 
 $(BUILD)/%.o: %.c $(wildcard agent/*.h agent/uapi/*.h modules/*.h) Makefile
@@ -62,7 +83,18 @@ $(BUILD)/tests/test-%: tests/unit/test-%.c $(BUILD)/libhostprep.a
 
 $(KMODEL): $(wildcard tests/fakehost/kmodel*.c tests/fakehost/kmodel.h)
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -O2 -fPIC -shared -o $@ $(filter %.c,$^) -ldl
+	$(CC) -std=c11 -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -D_GNU_SOURCE -O2 -fPIC -shared -o $@ \
+		$(filter %.c,$^) -ldl
+
+$(FUZZ_BUILD)/%.o: %.c $(wildcard agent/*.h agent/uapi/*.h modules/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/libhostprep.a: $(FUZZ_OBJ)
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(FUZZ_BUILD)/libhostprep.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libhostprep.a $(PKG_LIBS)
 
 # Installs what is missing (as root); a no-op when everything is there.
 deps:
@@ -76,7 +108,10 @@ deps:
 check: deps
 	$(MAKE) check-all
 
-check-all: hostprep $(UNIT_BIN) $(KMODEL)
+# Everything: the plain build, the ASan+UBSan build (build-san) and the fuzz
+# targets (build-fuzz) are made first, then tests/run-all.sh runs every part.
+check-all: hostprep $(UNIT_BIN) $(KMODEL) $(FUZZ_BIN)
+	$(MAKE) SANITIZE=1 build-san/hostprep $(UNIT_BIN:$(BUILD)/%=build-san/%) build-san/tests/libkmodel.so
 	@tests/run-all.sh $(BUILD)
 
 check-unit: hostprep $(UNIT_BIN)
@@ -87,6 +122,27 @@ check-scenario: hostprep $(KMODEL)
 
 check-vm: hostprep
 	@tests/run-all.sh $(BUILD) vm
+
+# Every fuzz target for FUZZ_SECONDS, from its seeds (tests/fuzz/seeds/NAME)
+# and what earlier runs found (build-fuzz/corpus/NAME).
+fuzz: deps
+	$(MAKE) $(FUZZ_BIN)
+	@tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+check-fuzz: $(FUZZ_BIN)
+	@tests/run-all.sh $(BUILD) fuzz
+
+# cppcheck + clang-tidy with the checked-in configuration (.clang-tidy, tests/lint/).
+lint check-lint:
+	@tests/run-all.sh $(BUILD) lint
+
+check-sanitize:
+	$(MAKE) SANITIZE=1 build-san/hostprep $(UNIT_BIN:$(BUILD)/%=build-san/%) build-san/tests/libkmodel.so
+	@tests/run-all.sh $(BUILD) sanitize
+
+# VALGRIND_EVERY=1: valgrind on every hostprep run of the scenarios (default: every 3rd).
+check-valgrind: hostprep $(KMODEL)
+	@tests/run-all.sh $(BUILD) valgrind
 
 demo: deps
 	$(MAKE) hostprep $(KMODEL)
@@ -107,4 +163,4 @@ install: hostprep
 	for c in conf/*.ini; do install -D -m 0644 $$c $(DESTDIR)$(PREFIX)/share/hostprep/examples/$$(basename $$c); done
 
 clean:
-	rm -rf build build-san hostprep
+	rm -rf build build-san build-fuzz hostprep

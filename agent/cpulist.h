@@ -29,7 +29,10 @@ bool cpuset_is_subset(const struct cpuset *sub, const struct cpuset *super);
 bool cpuset_equal(const struct cpuset *a, const struct cpuset *b);
 /* Highest CPU + 1, 0 when empty. */
 unsigned cpuset_span(const struct cpuset *set);
+/* cpu names the loop variable: it cannot be parenthesized. */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define cpuset_foreach(cpu, set) \
-	for (unsigned cpu = 0; cpu < CPUSET_MAX; cpu++) if (cpuset_isset(set, cpu))
+	for (unsigned cpu = 0; cpu < CPUSET_MAX; cpu++) if (cpuset_isset((set), cpu))
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 #endif

@@ -37,10 +37,15 @@ static bool has_key(const struct profile *p, const char *instance, const char *k
 	return false;
 }
 
+/* A bound on [vdpa NAME] sections keeps loading linear in the profile's size
+ * (the checks below compare sections with each other). */
+#define VDPA_MAX_DEVICES 256
+
 /* Names and the one required key, checked once for every [vdpa NAME] header. */
 static void check_headers(struct ctx *ctx, struct vdpa_config *c)
 {
 	const struct profile *p = ctx->profile;
+	size_t n_devices = 0;
 
 	if (c->headers_checked)
 		return;
@@ -56,6 +61,11 @@ static void check_headers(struct ctx *ctx, struct vdpa_config *c)
 				   streq_ptr(p->sections[j].instance, h->instance));
 		if (!first)
 			continue;
+		if (++n_devices > VDPA_MAX_DEVICES) {
+			ctx_setting_error(ctx, h, "too many [vdpa] sections (at most %d)", VDPA_MAX_DEVICES);
+			c->too_many = true;
+			return;
+		}
 		if (!dev_name_valid(h->instance))
 			ctx_setting_error(ctx, h, "[vdpa %s]: a device name is 1 to %d letters, digits, '_', '.' or '-' "
 					  "(not starting with '.' or '-')", h->instance, DEV_NAME_MAX);
@@ -91,6 +101,8 @@ int vdpa_parse(struct ctx *ctx, void *config, const struct setting *s)
 	uint64_t v;
 
 	check_headers(ctx, c);
+	if (c->too_many)
+		return -EINVAL;   /* reported at the header */
 	if (!dev_name_valid(s->instance))
 		return -EINVAL;   /* reported at the header */
 	w = want_get(c, s->instance);

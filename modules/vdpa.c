@@ -36,10 +36,10 @@ void vdpa_describe(const struct vdpa_want *w, const char *handle, const struct v
 	if (!cfg || cfg->has_mac)
 		mac_format(cfg ? cfg->mac : w->mac, mac, sizeof(mac));
 	if (!cfg || cfg->has_mtu)
-		snprintf(mtu, sizeof(mtu), "%u", cfg ? cfg->mtu : w->mtu);
+		snprintf(mtu, sizeof(mtu), "%u", (unsigned)(cfg ? cfg->mtu : w->mtu));
 	/* Without VIRTIO_NET_F_MQ/RSS the kernel reports no max_vqp: one pair. */
 	if (!cfg || cfg != &unknown_config)
-		snprintf(vqp, sizeof(vqp), "%u", !cfg ? w->max_vqp : cfg->has_max_vqp ? cfg->max_vqp : 1);
+		snprintf(vqp, sizeof(vqp), "%u", (unsigned)(!cfg ? w->max_vqp : cfg->has_max_vqp ? cfg->max_vqp : 1));
 	off = (size_t)snprintf(buf, len, "mgmtdev=%s", handle);
 	if (w->has_mac && off < len)
 		off += (size_t)snprintf(buf + off, len - off, " mac=%s", mac);

@@ -30,6 +30,7 @@ struct vdpa_config {
 	struct vdpa_want *want;
 	size_t n;
 	bool headers_checked;
+	bool too_many;             /* more than VDPA_MAX_DEVICES sections: parsing stops */
 };
 
 enum job_kind { JOB_CREATE, JOB_RECREATE, JOB_REBIND, JOB_DELETE };

@@ -5,7 +5,8 @@
 #   mkhost [mkhost.sh options]   fake host at $ROOT
 #   profile NAME <<EOF ... EOF   write $T/NAME (mode 0644), sets $P
 #   hp ARGS...                   run hostprep on $ROOT with the kernel model;
-#                                sets $rc, $out (stdout), $err (stderr)
+#                                sets $rc, $out (stdout), $err (stderr); under
+#                                $HOSTPREP_WRAPPER (tests/valgrind.sh) when set
 #   snapshot / assert_unchanged  the whole tree, byte for byte and mtime
 #   jqo FILTER                   jq on $out
 
@@ -25,10 +26,12 @@ hp() {
 	o=$T/.out e=$T/.err
 	set +e
 	HOSTPREP_KMODEL_ROOT=$ROOT LD_PRELOAD="${SANITIZER_PRELOAD:+$SANITIZER_PRELOAD:}$KMODEL" \
-		timeout 60 "$HOSTPREP" -r "$ROOT" "$@" >"$o" 2>"$e"
+		timeout 60 ${HOSTPREP_WRAPPER:-} "$HOSTPREP" -r "$ROOT" "$@" >"$o" 2>"$e"
 	rc=$?
 	set -e
 	out=$(cat "$o"); err=$(cat "$e")
+	# 99: the sanitizers' or valgrind's exit code for an error they found.
+	[ "$rc" != 99 ] || fail "memory error reported (exit 99) for hostprep $*"
 }
 
 assert_rc() { [ "$rc" = "$1" ] || fail "exit code $rc, expected $1"; }

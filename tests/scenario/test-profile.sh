@@ -266,3 +266,37 @@ read_error_leaves_the_host_alone() {
 }
 test_read_error_on_the_profile_is_not_end_of_file() { read_error_leaves_the_host_alone "$T/p.ini"; }
 test_read_error_on_an_include_is_not_end_of_file() { read_error_leaves_the_host_alone "$T/inc.ini"; }
+
+# -p naming a FIFO, a directory or a device: refused before opening (a FIFO
+# would block forever), exit 1 at once.
+test_profile_that_is_no_regular_file_is_refused_without_opening() {
+	mkhost
+	mkfifo "$T/p.fifo"; mkdir "$T/dir"
+	for p in "$T/p.fifo" "$T/dir" /dev/null /dev/zero; do
+		snapshot
+		hp -p "$p" apply
+		assert_rc 1
+		assert_contains "$err" "$p is not a regular file"
+		[ -z "$out" ] || fail "apply printed a result for $p"
+		assert_unchanged
+	done
+}
+
+# With boot = yes a size the host does not list must be one the CPU can
+# reserve at boot: 1G needs pdpe1gb.
+test_boot_page_size_needs_the_cpu_flag() {
+	mkhost --sizes 2048
+	profile p.ini <<'INI'
+[hugepages]
+1G = 2
+boot = yes
+INI
+	hp -p "$P" validate
+	assert_rc 0
+	sed -i 's/ pdpe1gb//' "$ROOT/proc/cpuinfo"
+	bad_profile 2 "this host has no 1G hugepages, and its CPU cannot reserve them at boot" <<'INI'
+[hugepages]
+1G = 2
+boot = yes
+INI
+}

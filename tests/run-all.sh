@@ -37,7 +37,7 @@ count() { # last "N passed, N failed" line of a log
 log=$(mktemp)
 for part in "${parts[@]}"; do
 	echo "== $part"
-	t=$SECONDS
+	part_t0=$SECONDS
 	case $part in
 	unit)
 		p=0 f=0
@@ -77,7 +77,7 @@ for part in "${parts[@]}"; do
 			VALGRIND_COUNTER=$(mktemp) HOSTILE_ONE_COMMAND=1
 		  scenarios_parallel; rm -f "$VALGRIND_COUNTER" ) | tee "$log"; count "$log" ;;
 	esac
-	echo "== $part: $((SECONDS - t))s"
+	echo "== $part: $((SECONDS - part_t0))s"
 done
 rm -f "$log"
 echo "$total_pass passed, $total_fail failed"

@@ -33,6 +33,9 @@ DEB_DEPS := build-essential pkg-config libinih-dev libpci-dev libudev-dev libkmo
 	$(shell cat tests/vm/deps.txt 2>/dev/null)
 # PCI names in reports (libpci reads pci.ids); lspci cross-checks the fake PCI trees.
 DEB_DEPS += pci.ids pciutils
+# Root containment, fault and crash matrices: syscall tracing and injection; the
+# trace checkers are Debian-python scripts (tests/fault/).
+DEB_DEPS += strace python3
 
 .PHONY: FORCE all deps check check-unit check-scenario check-vm demo bench install clean
 all: hostprep

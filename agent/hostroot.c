@@ -370,7 +370,8 @@ int hr_list(const struct hostroot *hr, char ***ret, const char *fmt, ...)
 	v = calloc(1, sizeof(char *));
 	if (!v)
 		return -ENOMEM;
-	while ((de = readdir(d))) {
+	/* readdir() says an error only through errno: not a short directory. */
+	while ((errno = 0, de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
 		if (n + 1 >= cap) {
@@ -385,6 +386,8 @@ int hr_list(const struct hostroot *hr, char ***ret, const char *fmt, ...)
 			return -ENOMEM;
 		v[++n] = NULL;
 	}
+	if (errno)
+		return -errno;
 	qsort(v, n, sizeof(char *), cmp_str);
 	*ret = TAKE_PTR(v);
 	return 0;
@@ -594,8 +597,8 @@ int hr_replace_file(struct hostroot *hr, const char *content, mode_t mode, const
 		unlinkat(dfd, tmp, 0);
 		return r;
 	}
-	(void)fsync(dfd);
-	return 0;
+	/* The new name is durable only once the directory is. */
+	return fsync(dfd) < 0 ? -errno : 0;
 }
 
 int hr_unlink(struct hostroot *hr, const char *fmt, ...)

@@ -57,6 +57,9 @@ DEB_DEPS := build-essential pkg-config libinih-dev libpci-dev libudev-dev libkmo
 DEB_DEPS += pci.ids pciutils
 # Man page lint (mandoc -T lint), bash completion (installed and driven by a test).
 DEB_DEPS += mandoc bash-completion
+# Root containment, fault and crash matrices: syscall tracing and injection; the
+# trace checkers are Debian-python scripts (tests/fault/).
+DEB_DEPS += strace python3
 
 .PHONY: FORCE all deps check check-unit check-scenario check-vm check-fuzz check-lint check-sanitize \
 	check-valgrind fuzz lint demo bench install clean

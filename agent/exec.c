@@ -20,11 +20,10 @@
 const char *exec_find(const struct hostroot *hr, const char *const *paths)
 {
 	for (; *paths; paths++) {
-		char p[4096];
 		struct stat st;
 
-		if (hr_path(hr, p, sizeof(p), "%s", *paths) == 0 && stat(p, &st) == 0 && S_ISREG(st.st_mode) &&
-		    (st.st_mode & 0111))
+		/* Resolved inside the root, as the chrooted exec will resolve it. */
+		if (hr_stat(hr, &st, "%s", *paths) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111))
 			return *paths;
 	}
 	return NULL;

@@ -1,22 +1,52 @@
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
+#include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cpulist.h"
 #include "hostroot.h"
+#include "log.h"
 #include "util.h"
+
+/* RESOLVE_IN_ROOT: absolute links and ".." stay inside the root, as in a
+ * chroot.  Magic links (/proc/PID/fd/N) could point anywhere: refused. */
+#define IN_ROOT (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+
+static int openat2_in_root(int rootfd, const char *rel, int flags, mode_t mode)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+		.resolve = IN_ROOT,
+	};
+
+	/* EAGAIN: a rename somewhere raced with a ".." step; the kernel asks for a retry. */
+	for (int i = 0; i < 64; i++) {
+		long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+
+		if (fd >= 0)
+			return (int)fd;
+		if (errno != EAGAIN && errno != EINTR)
+			break;
+	}
+	return -errno;
+}
 
 int hr_init(struct hostroot *hr, const char *dir)
 {
 	char real[4096];
+	int fd;
 
 	memset(hr, 0, sizeof(*hr));
+	hr->fd = -1;
 	if (!dir || !*dir)
 		dir = "/";
 	if (!realpath(dir, real))
@@ -28,6 +58,20 @@ int hr_init(struct hostroot *hr, const char *dir)
 	if (strlen(real) >= sizeof(hr->dir))
 		return -ENAMETOOLONG;
 	strcpy(hr->dir, real);
+	fd = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* Without openat2 (Linux < 5.6) nothing could keep paths inside the root. */
+	{
+		int probe = openat2_in_root(fd, ".", O_PATH | O_DIRECTORY, 0);
+
+		if (probe < 0) {
+			close(fd);
+			return probe;
+		}
+		close(probe);
+	}
+	hr->fd = fd;
 	return 0;
 }
 
@@ -41,48 +85,109 @@ static bool host_path_valid(const char *p)
 	return true;
 }
 
-static int vpath(const struct hostroot *hr, char *buf, size_t len, const char *fmt, va_list ap)
+/* The host path (validated) from a format. */
+static int vhost(char *buf, size_t len, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(buf, len, fmt, ap);
+
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return host_path_valid(buf) ? 0 : -EINVAL;
+}
+
+#define VHOST(buf, fmt) ({ va_list _ap; va_start(_ap, fmt); \
+	int _r = vhost(buf, sizeof(buf), fmt, _ap); va_end(_ap); _r; })
+
+int hr_path(const struct hostroot *hr, char *buf, size_t len, const char *fmt, ...)
 {
 	char host[4096];
-	int n = vsnprintf(host, sizeof(host), fmt, ap);
+	int r = VHOST(host, fmt), n;
 
-	if (n < 0 || (size_t)n >= sizeof(host))
-		return -ENAMETOOLONG;
-	if (!host_path_valid(host))
-		return -EINVAL;
+	if (r < 0)
+		return r;
 	n = snprintf(buf, len, "%s%s", hr->dir, host);
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
 	return 0;
 }
 
-#define VPATH(hr, buf, fmt) ({ va_list _ap; va_start(_ap, fmt); \
-	int _r = vpath(hr, buf, sizeof(buf), fmt, _ap); va_end(_ap); _r; })
-
-int hr_path(const struct hostroot *hr, char *buf, size_t len, const char *fmt, ...)
+/* Every open of the layer: the host path resolved inside the root. */
+static int open_host(const struct hostroot *hr, const char *host, int flags, mode_t mode)
 {
-	va_list ap;
-	int r;
+	int fd;
 
-	va_start(ap, fmt);
-	r = vpath(hr, buf, len, fmt, ap);
-	va_end(ap);
-	return r;
+	if (hr->is_real) {
+		fd = open(host, flags | O_CLOEXEC, mode);
+		return fd < 0 ? -errno : fd;
+	}
+	while (*host == '/')
+		host++;
+	return openat2_in_root(hr->fd, *host ? host : ".", flags, mode);
+}
+
+/* The directory holding the last component of host, opened with flags, and
+ * that component into base. */
+static int open_parent(const struct hostroot *hr, const char *host, int flags, char *base, size_t len)
+{
+	char dir[4096];
+	size_t l = strlen(host);
+	const char *slash;
+
+	while (l > 1 && host[l - 1] == '/')
+		l--;
+	if (l >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, host, l);
+	dir[l] = '\0';
+	slash = strrchr(dir, '/');
+	if (!slash || !slash[1] || strcmp(slash + 1, ".") == 0)
+		return -EINVAL;
+	if (strlen(slash + 1) >= len)
+		return -ENAMETOOLONG;
+	strcpy(base, slash + 1);
+	dir[slash == dir ? 1 : slash - dir] = '\0';
+	return open_host(hr, dir, flags | O_DIRECTORY, 0);
+}
+
+int hr_open(const struct hostroot *hr, int flags, mode_t mode, const char *fmt, ...)
+{
+	char host[4096];
+	int r = VHOST(host, fmt);
+
+	return r < 0 ? r : open_host(hr, host, flags, mode);
+}
+
+static int stat_host(const struct hostroot *hr, const char *host, struct stat *st)
+{
+	_cleanup_close_ int fd = open_host(hr, host, O_PATH, 0);
+
+	if (fd < 0)
+		return fd;
+	return fstat(fd, st) < 0 ? -errno : 0;
+}
+
+int hr_stat(const struct hostroot *hr, struct stat *st, const char *fmt, ...)
+{
+	char host[4096];
+	int r = VHOST(host, fmt);
+
+	return r < 0 ? r : stat_host(hr, host, st);
 }
 
 bool hr_exists(const struct hostroot *hr, const char *fmt, ...)
 {
-	char p[4096];
+	char host[4096];
+	struct stat st;
 
-	return VPATH(hr, p, fmt) == 0 && access(p, F_OK) == 0;
+	return VHOST(host, fmt) == 0 && stat_host(hr, host, &st) == 0;
 }
 
 bool hr_is_dir(const struct hostroot *hr, const char *fmt, ...)
 {
-	char p[4096];
+	char host[4096];
 	struct stat st;
 
-	return VPATH(hr, p, fmt) == 0 && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+	return VHOST(host, fmt) == 0 && stat_host(hr, host, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 static int read_fd_all(int fd, char **ret)
@@ -119,27 +224,27 @@ static int read_fd_all(int fd, char **ret)
 	return 0;
 }
 
-static int read_path(const char *p, char **ret)
+static int read_host(const struct hostroot *hr, const char *host, char **ret)
 {
-	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = open_host(hr, host, O_RDONLY, 0);
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	return read_fd_all(fd, ret);
 }
 
 int hr_read(const struct hostroot *hr, char **ret, const char *fmt, ...)
 {
-	char p[4096];
-	int r = VPATH(hr, p, fmt);
+	char host[4096];
+	int r = VHOST(host, fmt);
 
-	return r < 0 ? r : read_path(p, ret);
+	return r < 0 ? r : read_host(hr, host, ret);
 }
 
-static int read_line_path(const char *p, char *buf, size_t len)
+static int read_line_host(const struct hostroot *hr, const char *host, char *buf, size_t len)
 {
 	_cleanup_free_ char *all = NULL;
-	int r = read_path(p, &all);
+	int r = read_host(hr, host, &all);
 	size_t n;
 
 	if (r < 0)
@@ -154,29 +259,29 @@ static int read_line_path(const char *p, char *buf, size_t len)
 
 int hr_read_line(const struct hostroot *hr, char *buf, size_t len, const char *fmt, ...)
 {
-	char p[4096];
-	int r = VPATH(hr, p, fmt);
+	char host[4096];
+	int r = VHOST(host, fmt);
 
-	return r < 0 ? r : read_line_path(p, buf, len);
+	return r < 0 ? r : read_line_host(hr, host, buf, len);
 }
 
 int hr_read_u64(const struct hostroot *hr, uint64_t *ret, const char *fmt, ...)
 {
-	char p[4096], line[64];
-	int r = VPATH(hr, p, fmt);
+	char host[4096], line[64];
+	int r = VHOST(host, fmt);
 
-	if (r < 0 || (r = read_line_path(p, line, sizeof(line))) < 0)
+	if (r < 0 || (r = read_line_host(hr, host, line, sizeof(line))) < 0)
 		return r;
 	return sysfs_parse_u64(line, ret);
 }
 
 int hr_read_cpulist(const struct hostroot *hr, struct cpuset *ret, const char *fmt, ...)
 {
-	char p[4096];
+	char host[4096];
 	_cleanup_free_ char *s = NULL;
-	int r = VPATH(hr, p, fmt);
+	int r = VHOST(host, fmt);
 
-	if (r < 0 || (r = read_path(p, &s)) < 0)
+	if (r < 0 || (r = read_host(hr, host, &s)) < 0)
 		return r;
 	return cpuset_parse(ret, s, NULL);
 }
@@ -184,24 +289,29 @@ int hr_read_cpulist(const struct hostroot *hr, struct cpuset *ret, const char *f
 int hr_read_choice(const struct hostroot *hr, char *sel, size_t sel_len, char *all, size_t all_len,
 		   const char *fmt, ...)
 {
-	char p[4096], line[512];
-	int r = VPATH(hr, p, fmt);
+	char host[4096], line[512];
+	int r = VHOST(host, fmt);
 
-	if (r < 0 || (r = read_line_path(p, line, sizeof(line))) < 0)
+	if (r < 0 || (r = read_line_host(hr, host, line, sizeof(line))) < 0)
 		return r;
 	return sysfs_parse_choice(line, sel, sel_len, all, all_len);
 }
 
 int hr_readlink(const struct hostroot *hr, char *buf, size_t len, bool basename_only, const char *fmt, ...)
 {
-	char p[4096], target[4096];
-	int r = VPATH(hr, p, fmt);
+	char host[4096], name[256], target[4096];
+	int r = VHOST(host, fmt);
+	_cleanup_close_ int dfd = -1;
 	ssize_t n;
 	const char *b;
 
 	if (r < 0)
 		return r;
-	n = readlink(p, target, sizeof(target) - 1);
+	/* The directories on the way resolve inside the root; the link itself is read, not followed. */
+	dfd = open_parent(hr, host, O_PATH, name, sizeof(name));
+	if (dfd < 0)
+		return dfd;
+	n = readlinkat(dfd, name, target, sizeof(target) - 1);
 	if (n < 0)
 		return -errno;
 	target[n] = '\0';
@@ -219,8 +329,8 @@ static int cmp_str(const void *a, const void *b)
 
 int hr_list(const struct hostroot *hr, char ***ret, const char *fmt, ...)
 {
-	char p[4096];
-	int r = VPATH(hr, p, fmt);
+	char host[4096];
+	int r = VHOST(host, fmt), fd;
 	_cleanup_closedir_ DIR *d = NULL;
 	_cleanup_strv_free_ char **v = NULL;
 	size_t n = 0, cap = 0;
@@ -228,13 +338,20 @@ int hr_list(const struct hostroot *hr, char ***ret, const char *fmt, ...)
 
 	if (r < 0)
 		return r;
-	d = opendir(p);
-	if (!d)
-		return -errno;
+	fd = open_host(hr, host, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return fd;
+	d = fdopendir(fd);
+	if (!d) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
 	v = calloc(1, sizeof(char *));
 	if (!v)
 		return -ENOMEM;
-	while ((de = readdir(d))) {
+	/* readdir() says an error only through errno: not a short directory. */
+	while ((errno = 0, de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
 		if (n + 1 >= cap) {
@@ -249,6 +366,8 @@ int hr_list(const struct hostroot *hr, char ***ret, const char *fmt, ...)
 			return -ENOMEM;
 		v[++n] = NULL;
 	}
+	if (errno)
+		return -errno;
 	qsort(v, n, sizeof(char *), cmp_str);
 	*ret = TAKE_PTR(v);
 	return 0;
@@ -256,8 +375,8 @@ int hr_list(const struct hostroot *hr, char ***ret, const char *fmt, ...)
 
 int hr_write_attr(struct hostroot *hr, const char *value, char *readback, size_t rb_len, const char *fmt, ...)
 {
-	char p[4096];
-	int r = VPATH(hr, p, fmt);
+	char host[4096];
+	int r = VHOST(host, fmt);
 	size_t len = strlen(value);
 	ssize_t n;
 
@@ -265,10 +384,10 @@ int hr_write_attr(struct hostroot *hr, const char *value, char *readback, size_t
 		return r;
 	{
 		/* O_TRUNC is ignored by sysfs and keeps a fake host's plain files exact. */
-		_cleanup_close_ int fd = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC);
+		_cleanup_close_ int fd = open_host(hr, host, O_WRONLY | O_TRUNC, 0);
 
 		if (fd < 0)
-			return -errno;
+			return fd;
 		hr->writes++;
 		n = write(fd, value, len);
 		if (n < 0)
@@ -277,95 +396,210 @@ int hr_write_attr(struct hostroot *hr, const char *value, char *readback, size_t
 			return -EIO;
 	}
 	if (readback)
-		return read_line_path(p, readback, rb_len);
+		return read_line_host(hr, host, readback, rb_len);
 	return 0;
 }
 
-static int mkdir_parents(char *path)
+/* mkdir -p inside the root; host is modified and restored. */
+static int mkdir_host(const struct hostroot *hr, char *host)
 {
-	for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-			int r = -errno;
-			*s = '/';
-			return r;
-		}
-		*s = '/';
+	char base[256];
+	_cleanup_close_ int dfd = -1;
+	int fd = open_host(hr, host, O_PATH | O_DIRECTORY, 0);
+	char *slash;
+	int r;
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
 	}
+	if (fd != -ENOENT)
+		return fd;
+	slash = strrchr(host, '/');
+	if (!slash || slash == host) {
+		dfd = open_parent(hr, host, O_PATH, base, sizeof(base));
+	} else {
+		*slash = '\0';
+		r = mkdir_host(hr, host);
+		*slash = '/';
+		if (r < 0)
+			return r;
+		dfd = open_parent(hr, host, O_PATH, base, sizeof(base));
+	}
+	if (dfd < 0)
+		return dfd;
+	if (mkdirat(dfd, base, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	/* EEXIST from a link to nowhere inside the root: the open says so. */
+	fd = open_host(hr, host, O_PATH | O_DIRECTORY, 0);
+	if (fd < 0)
+		return fd;
+	close(fd);
 	return 0;
 }
 
 int hr_mkdir_p(struct hostroot *hr, const char *fmt, ...)
 {
-	char p[4096];
-	int r = VPATH(hr, p, fmt);
+	char host[4096];
+	int r = VHOST(host, fmt);
 	size_t l;
 
 	if (r < 0)
 		return r;
-	l = strlen(p);
-	if (l + 1 >= sizeof(p))
-		return -ENAMETOOLONG;
-	p[l] = '/';
-	p[l + 1] = '\0';
-	return mkdir_parents(p);
+	l = strlen(host);
+	while (l > 1 && host[l - 1] == '/')
+		host[--l] = '\0';
+	return strcmp(host, "/") == 0 ? 0 : mkdir_host(hr, host);
+}
+
+#define TEMP_INFIX ".hostprep-"
+#define TEMP_RANDOM 6
+
+/* NAME.hostprep-XXXXXX, the temp file names hr_replace_file makes. */
+static bool is_our_temp(const char *name)
+{
+	size_t l = strlen(name), il = strlen(TEMP_INFIX);
+
+	if (l <= il + TEMP_RANDOM || strncmp(name + l - TEMP_RANDOM - il, TEMP_INFIX, il) != 0)
+		return false;
+	for (size_t i = l - TEMP_RANDOM; i < l; i++)
+		if (!isalnum((unsigned char)name[i]))
+			return false;
+	return true;
+}
+
+/* Temp files an interrupted run left between write and rename.  Only one
+ * apply runs at a time (the lock), so every one of them is stale. */
+static void remove_stale_temps(struct hostroot *hr, int dfd, const char *host_dir)
+{
+	int fd = dup(dfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (!is_our_temp(de->d_name) || fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dfd, de->d_name, 0) == 0) {
+			hr->writes++;
+			log_info("removed %s/%s, left by an interrupted run", strcmp(host_dir, "/") ? host_dir : "",
+				 de->d_name);
+		}
+	}
+	closedir(d);
+}
+
+/* A new, empty NAME.hostprep-XXXXXX in dfd. */
+static int create_temp(int dfd, const char *base, char *name, size_t len)
+{
+	static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+	for (int attempt = 0; attempt < 100; attempt++) {
+		unsigned char rnd[TEMP_RANDOM];
+		size_t l;
+		int fd;
+
+		if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+			for (size_t i = 0; i < sizeof(rnd); i++)
+				rnd[i] = (unsigned char)(rand() ^ getpid() ^ attempt);
+		if ((size_t)snprintf(name, len, "%s" TEMP_INFIX, base) + TEMP_RANDOM >= len)
+			return -ENAMETOOLONG;
+		l = strlen(name);
+		for (size_t i = 0; i < TEMP_RANDOM; i++)
+			name[l + i] = chars[rnd[i] % (sizeof(chars) - 1)];
+		name[l + TEMP_RANDOM] = '\0';
+		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd < 0 ? -errno : fd;
+	}
+	return -EEXIST;
+}
+
+static int write_all(int fd, const char *content, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = write(fd, content + off, len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		off += (size_t)n;
+	}
+	return 0;
 }
 
 int hr_replace_file(struct hostroot *hr, const char *content, mode_t mode, const char *fmt, ...)
 {
-	char p[4096], tmp[4200], dir[4096];
-	int r = VPATH(hr, p, fmt);
+	char host[4096], base[256], tmp[300];
+	int r = VHOST(host, fmt), fd;
 	_cleanup_close_ int dfd = -1;
-	int fd;
-	size_t len = strlen(content), off = 0;
+	char *slash;
 
-	if (r < 0 || (r = mkdir_parents(p)) < 0)
+	if (r < 0)
 		return r;
-	snprintf(tmp, sizeof(tmp), "%s.hostprep-XXXXXX", p);
-	fd = mkostemp(tmp, O_CLOEXEC);
+	slash = strrchr(host, '/');
+	if (slash && slash != host) {
+		*slash = '\0';
+		r = mkdir_host(hr, host);
+		*slash = '/';
+		if (r < 0)
+			return r;
+	}
+	dfd = open_parent(hr, host, O_RDONLY, base, sizeof(base));
+	if (dfd < 0)
+		return dfd;
+	*slash = '\0';
+	remove_stale_temps(hr, dfd, slash == host ? "/" : host);
+	*slash = '/';
+	fd = create_temp(dfd, base, tmp, sizeof(tmp));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	hr->writes++;
-	while (off < len) {
-		ssize_t n = write(fd, content + off, len - off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			goto fail;
-		}
-		off += (size_t)n;
-	}
-	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+	r = write_all(fd, content, strlen(content));
+	if (r == 0 && (fchmod(fd, mode) < 0 || fsync(fd) < 0))
 		r = -errno;
-		goto fail;
-	}
-	close(fd);
-	fd = -1;
-	if (rename(tmp, p) < 0) {
+	if (close(fd) < 0 && r == 0)
 		r = -errno;
-		goto fail;
+	if (r == 0 && renameat(dfd, tmp, dfd, base) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(dfd, tmp, 0);
+		return r;
 	}
-	strcpy(dir, p);
-	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		(void)fsync(dfd);
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return r;
+	/* The new name is durable only once the directory is. */
+	return fsync(dfd) < 0 ? -errno : 0;
 }
 
 int hr_unlink(struct hostroot *hr, const char *fmt, ...)
 {
-	char p[4096];
-	int r = VPATH(hr, p, fmt);
+	char host[4096], base[256];
+	int r = VHOST(host, fmt);
+	_cleanup_close_ int dfd = -1;
 
 	if (r < 0)
 		return r;
-	if (unlink(p) < 0)
+	dfd = open_parent(hr, host, O_RDONLY, base, sizeof(base));
+	if (dfd < 0)
+		return dfd == -ENOENT ? 0 : dfd;
+	{
+		char *slash = strrchr(host, '/');
+
+		*slash = '\0';
+		remove_stale_temps(hr, dfd, slash == host ? "/" : host);
+		*slash = '/';
+	}
+	if (unlinkat(dfd, base, 0) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	hr->writes++;
 	return 0;

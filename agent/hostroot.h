@@ -1,12 +1,19 @@
 /* The host-root layer: every file the agent reads or writes goes through
  * here, so that --root moves all of them at once.  Paths given to these
- * functions are absolute host paths ("/sys/..."), formatted printf-style. */
+ * functions are absolute host paths ("/sys/..."), formatted printf-style.
+ *
+ * Under a root other than / every path resolves inside it, symlinks
+ * included, as the kernel resolves paths for a process chrooted there: an
+ * absolute link is relative to the root and ".." stops at it (openat2() with
+ * RESOLVE_IN_ROOT against a descriptor of the root).  The real root uses
+ * plain calls. */
 #ifndef HOSTPREP_HOSTROOT_H
 #define HOSTPREP_HOSTROOT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include "macro.h"
 
@@ -15,14 +22,25 @@ struct cpuset;
 struct hostroot {
 	char dir[4096];        /* "" for the real root, else the --root directory */
 	bool is_real;          /* root is "/" */
+	int fd;                /* O_PATH descriptor of dir; -1 for the real root */
 	unsigned writes;       /* attribute writes and file replacements done */
 };
 
+/* -ENOSYS under a root other than / when the kernel has no openat2() (< 5.6):
+ * such a root cannot be confined, so it is refused. */
 int hr_init(struct hostroot *hr, const char *dir);
 
-/* Build the real path of a host path under the root; -ENAMETOOLONG, -EINVAL
- * for relative or ".."-carrying paths. */
+/* The real path of a host path under the root, for messages and for tools run
+ * chrooted into the root.  Never open it: that would follow symlinks out of
+ * the root (use hr_open).  -ENAMETOOLONG, -EINVAL for relative or
+ * ".."-carrying paths. */
 int hr_path(const struct hostroot *hr, char *buf, size_t len, const char *fmt, ...) PRINTF_FMT(4, 5);
+
+/* open(2) of a host path resolved inside the root (O_CLOEXEC added); the
+ * descriptor or -errno. */
+int hr_open(const struct hostroot *hr, int flags, mode_t mode, const char *fmt, ...) PRINTF_FMT(4, 5);
+/* stat(2) (symlinks followed, inside the root). */
+int hr_stat(const struct hostroot *hr, struct stat *st, const char *fmt, ...) PRINTF_FMT(3, 4);
 
 bool hr_exists(const struct hostroot *hr, const char *fmt, ...) PRINTF_FMT(2, 3);
 bool hr_is_dir(const struct hostroot *hr, const char *fmt, ...) PRINTF_FMT(2, 3);
@@ -49,8 +67,10 @@ int hr_list(const struct hostroot *hr, char ***ret, const char *fmt, ...) PRINTF
 int hr_write_attr(struct hostroot *hr, const char *value, char *readback, size_t rb_len, const char *fmt, ...)
 	PRINTF_FMT(5, 6);
 
-/* Atomic replace: temp file in the same directory, fsync, rename, fsync dir.
- * Creates missing parent directories (0755). */
+/* Atomic replace: temp file NAME.hostprep-XXXXXX in the same directory, fsync,
+ * rename, fsync dir.  Creates missing parent directories (0755).  Temp files
+ * of ours that an interrupted run left in that directory are removed first
+ * (hr_unlink does the same): only one apply runs at a time. */
 int hr_replace_file(struct hostroot *hr, const char *content, mode_t mode, const char *fmt, ...) PRINTF_FMT(4, 5);
 int hr_unlink(struct hostroot *hr, const char *fmt, ...) PRINTF_FMT(2, 3);
 int hr_mkdir_p(struct hostroot *hr, const char *fmt, ...) PRINTF_FMT(2, 3);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "confine.h"
 #include "engine.h"
 #include "kmodules.h"
 #include "util.h"
@@ -89,41 +90,59 @@ int kmodules_unload(struct ctx *ctx, const char *name)
 static const char *const config_dirs[] = { "/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d",
 					   "/lib/modprobe.d", NULL };
 
-int kmodules_options(struct ctx *ctx, const char *name, char **ret)
+struct options_job {
+	const char *name;
+	const char *moddir;          /* NULL: libkmod's default for the running kernel */
+};
+
+/* libkmod reads the modprobe.d files (and /proc/cmdline) itself: on a root
+ * other than / this runs chrooted there (agent/confine.c). */
+static int options_run(void *arg, void **out, size_t *out_len)
 {
+	const struct options_job *job = arg;
 	_cleanup_(kmod_unrefp) struct kmod_ctx *k = NULL;
 	struct kmod_module *m = NULL;
-	char dirs[ARRAY_SIZE(config_dirs)][4096], moddir[4096], rel[256];
-	const char *paths[ARRAY_SIZE(config_dirs)];
 	const char *opts;
 	int r;
 
-	if (ctx->hr.is_real) {
-		k = kmod_new(NULL, NULL);
-	} else {
-		/* Another root: its own modules directory and modprobe.d files. */
-		snprintf(rel, sizeof(rel), "%s", host_facts(ctx)->release[0] ? host_facts(ctx)->release : "unknown");
-		r = hr_path(&ctx->hr, moddir, sizeof(moddir), "/lib/modules/%s", rel);
-		if (r < 0)
-			return r;
-		for (size_t i = 0; config_dirs[i]; i++) {
-			r = hr_path(&ctx->hr, dirs[i], sizeof(dirs[i]), "%s", config_dirs[i]);
-			if (r < 0)
-				return r;
-			paths[i] = dirs[i];
-		}
-		paths[ARRAY_SIZE(config_dirs) - 1] = NULL;
-		k = kmod_new(moddir, paths);
-	}
+	k = kmod_new(job->moddir, job->moddir ? (const char *const *)config_dirs : NULL);
 	if (!k)
 		return -ENOMEM;
-	r = kmod_module_new_from_name(k, name, &m);
+	r = kmod_module_new_from_name(k, job->name, &m);
 	if (r < 0)
 		return r;
 	opts = kmod_module_get_options(m);
-	*ret = strdup(opts ? opts : "");
+	*out = strdup(opts ? opts : "");
 	kmod_module_unref(m);
-	return *ret ? 0 : -ENOMEM;
+	if (!*out)
+		return -ENOMEM;
+	*out_len = strlen(*out) + 1;
+	return 0;
+}
+
+int kmodules_options(struct ctx *ctx, const char *name, char **ret)
+{
+	char moddir[512];
+	struct options_job job = { .name = name };
+	void *out = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!ctx->hr.is_real) {
+		/* Another root: its own modules directory and modprobe.d files. */
+		snprintf(moddir, sizeof(moddir), "/lib/modules/%s",
+			 host_facts(ctx)->release[0] ? host_facts(ctx)->release : "unknown");
+		job.moddir = moddir;
+	}
+	r = confine_call(&ctx->hr, options_run, &job, &out, &len);
+	if (r < 0)
+		return r;
+	if (!out || len == 0 || ((char *)out)[len - 1] != '\0') {
+		free(out);
+		return -EIO;
+	}
+	*ret = out;
+	return 0;
 }
 
 static int cmp_basename(const void *a, const void *b)

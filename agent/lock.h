@@ -6,8 +6,12 @@
 
 struct hostroot;
 
-/* Returns the locked fd, -EWOULDBLOCK with *holder set (0 if unknown), or -errno. */
+/* Returns the locked fd, -EWOULDBLOCK with *holder set to a live process
+ * named in the lock file (0 if none can be named), or -errno. */
 int lock_take(struct hostroot *hr, pid_t *holder);
+/* Names another process as the holder of the lock this run took (a child
+ * that shares the lock and may outlive the run), or this process again. */
+void lock_set_holder(pid_t pid);
 void lock_release(int fd);
 
 #endif

@@ -153,7 +153,11 @@ static int run(const struct command_desc *cmd)
 		command = CMD_AUDIT;
 	r = ctx_init(&ctx, command, arg_root);
 	if (r < 0) {
-		log_error("root %s: %s", arg_root, strerror(-r));
+		if (r == -ENOSYS)
+			log_error("root %s: keeping paths inside a root other than / needs openat2() "
+				  "(Linux 5.6 or later), which this kernel lacks", arg_root);
+		else
+			log_error("root %s: %s", arg_root, strerror(-r));
 		return EXIT_USAGE;
 	}
 	ctx.reboot = arg_reboot;
@@ -197,8 +201,11 @@ static int run(const struct command_desc *cmd)
 
 			lock_fd = lock_take(&ctx.hr, &holder);
 			if (lock_fd == -EWOULDBLOCK) {
-				log_error("another hostprep run (pid %ld) holds /run/hostprep.lock; nothing was changed",
-					  (long)holder);
+				if (holder > 0)
+					log_error("another hostprep run (pid %ld) holds /run/hostprep.lock; "
+						  "nothing was changed", (long)holder);
+				else
+					log_error("another hostprep run holds /run/hostprep.lock; nothing was changed");
 				break;
 			}
 			if (lock_fd < 0) {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "confine.h"
 #include "engine.h"
 #include "hostroot.h"
 #include "kmodules.h"
@@ -198,50 +199,130 @@ static int enumerate(struct pci_access *a, struct pci_list *out)
 		p->vendor = d->vendor_id;
 		p->device = d->device_id;
 		p->class = d->device_class;
-		pci_lookup_name(a, p->name, sizeof(p->name), PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_HWDB,
-				p->vendor, p->device);
 		out->n++;
 	}
 	qsort(out->dev, out->n, sizeof(*out->dev), cmp_device);
 	return 0;
 }
 
-int pci_enumerate(const struct hostroot *hr, struct pci_list *ret, char *err, size_t err_len)
-{
-	char path[4096];
-	struct pci_access *a;
-	jmp_buf jump;
-	/* Written between setjmp and a possible longjmp: kept in memory. */
-	struct pci_list *volatile out = ret;
+/* What a scan hands back, whole, from wherever it ran. */
+struct enum_reply {
 	int r;
+	char err[512];               /* libpci's message when r < 0 */
+	size_t n;
+	struct pci_device dev[];
+};
 
-	memset(ret, 0, sizeof(*ret));
-	r = hr_path(hr, path, sizeof(path), "/sys/bus/pci");
-	if (r < 0)
-		return r;
-	a = pci_alloc();
+/* The scan, under /sys/bus/pci as this process sees it: the real root, or
+ * a child chrooted into another root (agent/confine.c). */
+static struct pci_access *access_new(void)
+{
+	struct pci_access *a = pci_alloc();
+
 	if (!a)
-		return -ENOMEM;
+		return NULL;
 	a->error = libpci_on_error;
 	a->warning = libpci_on_warning;
 	a->debug = libpci_on_debug;
 	/* Pinned: no silent fall back to /proc/bus/pci or port I/O. */
 	a->method = PCI_ACCESS_SYS_BUS_PCI;
+	/* No ~/.pciids-cache: names come from pci.ids alone. */
+	(void)pci_set_param(a, "net.cache_name", "");
+	return a;
+}
+
+static int enum_run(void *arg, void **out, size_t *out_len)
+{
+	struct pci_access *a = access_new();
+	jmp_buf jump;
+	/* Written between setjmp and a possible longjmp: kept in memory. */
+	struct pci_list list = { 0 }, *volatile l = &list;
+	struct enum_reply *rep;
+	char err[512] = "";
+	int r;
+
+	(void)arg;
+	if (!a)
+		return -ENOMEM;
 	libpci_jump = &jump;
 	if (setjmp(jump)) {
-		if (err)
-			snprintf(err, err_len, "%s", libpci_error);
-		pci_list_free(out);
+		snprintf(err, sizeof(err), "%s", libpci_error);
+		pci_list_free(l);
 		r = -EIO;
 	} else {
-		if (pci_set_param(a, "sysfs.path", path) < 0) {
+		if (pci_set_param(a, "sysfs.path", "/sys/bus/pci") < 0) {
 			snprintf(libpci_error, sizeof(libpci_error), "libpci has no sysfs.path parameter");
 			longjmp(jump, 1);
 		}
-		r = enumerate(a, out);
+		r = enumerate(a, l);
 	}
 	libpci_jump = NULL;
+	/* Here: in a child, libpci's descriptors must be closed by the child. */
 	pci_cleanup(a);
+	if (r == -ENOMEM)
+		return r;
+	*out_len = sizeof(*rep) + l->n * sizeof(rep->dev[0]);
+	rep = calloc(1, *out_len);
+	if (!rep) {
+		pci_list_free(l);
+		return -ENOMEM;
+	}
+	rep->r = r;
+	snprintf(rep->err, sizeof(rep->err), "%s", err);
+	rep->n = l->n;
+	if (l->n)
+		memcpy(rep->dev, l->dev, l->n * sizeof(rep->dev[0]));
+	pci_list_free(l);
+	*out = rep;
+	return 0;
+}
+
+/* Names from pci.ids, the program's own file: looked up here, outside the
+ * root, whatever root the scan ran in. */
+static void lookup_names(struct pci_access *a, struct pci_device *dev, size_t n)
+{
+	jmp_buf jump;
+	volatile size_t i = 0;
+
+	libpci_jump = &jump;
+	if (setjmp(jump) == 0)
+		for (; i < n; i++)
+			pci_lookup_name(a, dev[i].name, sizeof(dev[i].name),
+					PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_HWDB, dev[i].vendor,
+					dev[i].device);
+	libpci_jump = NULL;
+}
+
+int pci_enumerate(const struct hostroot *hr, struct pci_list *ret, char *err, size_t err_len)
+{
+	_cleanup_free_ struct enum_reply *rep = NULL;
+	struct pci_access *a;
+	void *res = NULL;
+	size_t len = 0;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	r = confine_call(hr, enum_run, NULL, &res, &len);
+	rep = res;
+	if (r == 0 && (len < sizeof(*rep) || len != sizeof(*rep) + rep->n * sizeof(rep->dev[0])))
+		r = -EIO;
+	if (r == 0 && rep->r < 0) {
+		if (err)
+			snprintf(err, err_len, "%s", rep->err);
+		r = rep->r;
+	} else if (r < 0) {
+		if (err)
+			snprintf(err, err_len, "listing the PCI devices: %s", strerror(-r));
+	} else if (!(ret->dev = malloc(rep->n ? rep->n * sizeof(rep->dev[0]) : 1))) {
+		r = -ENOMEM;
+	} else {
+		memcpy(ret->dev, rep->dev, rep->n * sizeof(rep->dev[0]));
+		ret->n = rep->n;
+		if (ret->n && (a = access_new())) {
+			lookup_names(a, ret->dev, ret->n);
+			pci_cleanup(a);
+		}
+	}
 	return r;
 }
 

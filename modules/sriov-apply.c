@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "lock.h"
 #include "pci.h"
 #include "progress.h"
 #include "sriov.h"
@@ -59,6 +60,8 @@ static int write_numvfs(struct ctx *ctx, const char *addr, unsigned n, unsigned 
 		_exit(write(pipefd[1], &err, sizeof(err)) == sizeof(err) ? 0 : 1);
 	}
 	close(pipefd[1]);
+	/* The child shares the lock and may outlive this run: it is the one to name. */
+	lock_set_holder(pid);
 	ctx->hr.writes++;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
@@ -82,6 +85,7 @@ static int write_numvfs(struct ctx *ctx, const char *addr, unsigned n, unsigned 
 	if (read(pipefd[0], &err, sizeof(err)) != sizeof(err))
 		err = EIO;
 	close(pipefd[0]);
+	lock_set_holder(getpid());
 	(void)waitpid(pid, NULL, 0);
 	return -err;
 }

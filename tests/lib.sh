@@ -34,6 +34,24 @@ hp() {
 	[ "$rc" != 99 ] || fail "memory error reported (exit 99) for hostprep $*"
 }
 
+# hp under strace -f (STRACE-OPTION... -- HOSTPREP-ARG...): fault and signal
+# injection; the kernel model is preloaded into hostprep only.  strace's
+# output goes to $T/strace.log; a tracee killed by a signal gives 128+N.
+hp_strace() {
+	local s=() o=$T/.out e=$T/.err
+	while [ "$1" != -- ]; do s+=("$1"); shift; done
+	shift
+	set +e
+	# LeakSanitizer cannot run under ptrace.
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	HOSTPREP_KMODEL_ROOT=$ROOT timeout 120 strace -f -qq -o "$T/strace.log" \
+		-E LD_PRELOAD="${SANITIZER_PRELOAD:+$SANITIZER_PRELOAD:}$KMODEL" "${s[@]}" \
+		"$HOSTPREP" -r "$ROOT" "$@" >"$o" 2>"$e"
+	rc=$?
+	set -e
+	out=$(cat "$o"); err=$(cat "$e")
+}
+
 assert_rc() { [ "$rc" = "$1" ] || fail "exit code $rc, expected $1"; }
 assert_eq() { [ "$1" = "$2" ] || fail "${3:-value}: got '$1', expected '$2'"; }
 assert_contains() { case "$1" in *"$2"*) ;; *) fail "${3:-output} does not contain '$2'" ;; esac; }
@@ -81,12 +99,18 @@ bad_profile() {
 # PCI hosts (tests/fakehost/add-pci.sh).  The lock file exists as after any
 # earlier run, so snapshots compare only what apply did.
 pcihost() { mkhost; "$TESTS_DIR/fakehost/add-pci.sh" "$ROOT" "$@"; : > "$ROOT/run/hostprep.lock"; }
-# A process holding /dev/vfio/GROUP open, visible in the fake root's /proc.
+# A process holding /dev/vfio/GROUP open, and the fake root's /proc showing it
+# as a process chrooted there sees it (the fd link names /dev/vfio/GROUP): no
+# link out of the root.
 hold_group() {
 	sleep 300 3<"$ROOT/dev/vfio/$1" &
 	HOLDER=$!
 	trap 'kill $HOLDER 2>/dev/null || true' EXIT
-	ln -s "/proc/$HOLDER" "$ROOT/proc/$HOLDER"
+	mkdir -p "$ROOT/proc/$HOLDER/fd"
+	echo sleep > "$ROOT/proc/$HOLDER/comm"
+	ln -s "/dev/vfio/$1" "$ROOT/proc/$HOLDER/fd/3"
 }
+# The holder exits: gone from the fake /proc too.
+release_group() { kill "$HOLDER"; wait "$HOLDER" 2>/dev/null || true; rm -rf "${ROOT:?}/proc/$HOLDER"; }
 group_of() { basename "$(readlink "$ROOT/sys/bus/pci/devices/$1/iommu_group")"; }
 driver_of() { basename "$(readlink "$ROOT/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null || true; }

@@ -14,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
 #include "kmodel.h"
 
@@ -151,6 +154,41 @@ int open64(const char *path, int flags, ...)
 {
 	OPEN_WRAPPER("open64", const char *, int, ...)
 	return real(path, flags, mode);
+}
+
+/* hostroot opens through openat2() (RESOLVE_IN_ROOT against a descriptor of
+ * the root), which glibc 2.36 only reaches through syscall(): the same O_TRUNC
+ * rule there. */
+long syscall(long nr, ...)
+{
+	static long (*real)(long, ...);
+	long a[6];
+	va_list ap;
+
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (!real)
+		real = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+	if (nr == SYS_openat2 && a[2] && (size_t)a[3] >= sizeof(struct open_how) &&
+	    (((const struct open_how *)a[2])->flags & O_TRUNC)) {
+		struct open_how how = *(const struct open_how *)a[2];
+		char dir[64], path[4096];
+		ssize_t n;
+
+		snprintf(dir, sizeof(dir), "/proc/self/fd/%d", (int)a[0]);
+		n = readlink(dir, path, sizeof(path) - 1);
+		if (n > 0) {
+			path[n] = '\0';
+			snprintf(path + n, sizeof(path) - (size_t)n, "/%s", (const char *)a[1]);
+			if (under_sys(path)) {
+				how.flags &= ~(uint64_t)O_TRUNC;
+				return real(nr, a[0], a[1], &how, sizeof(how));
+			}
+		}
+	}
+	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 ssize_t write(int fd, const void *buf, size_t len)

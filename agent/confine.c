@@ -21,6 +21,7 @@ struct call {
 	confine_fn fn;
 	void *arg;
 	bool userns;     /* enter a user namespace of our own first (no CAP_SYS_CHROOT) */
+	bool ran;        /* set by a child that shares our memory */
 	int r;
 	void *out;
 	size_t len;
@@ -46,6 +47,7 @@ static int child_main(void *p)
 {
 	struct call *c = p;
 
+	c->ran = true;
 	c->r = enter_root(c);
 	if (c->r == 0)
 		c->r = c->fn(c->arg, &c->out, &c->len);
@@ -130,6 +132,12 @@ int confine_call(const struct hostroot *hr, confine_fn fn, void *arg, void **out
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 	munmap(stack, stack_size);
+	if (r == 0 && !c.ran) {
+		/* The child did not share our memory (valgrind runs CLONE_VM as a
+		 * fork): its result never reached us.  Fork and pipe it instead. */
+		r = call_forked(&c);
+		goto done;
+	}
 	if (r == 0 && c.r == -EPERM && !c.out) {
 		/* No CAP_SYS_CHROOT: a user namespace of our own grants it. */
 		need_userns = true;

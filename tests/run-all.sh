@@ -74,6 +74,7 @@ for part in "${parts[@]}"; do
 		  scenarios_parallel ) | tee "$log"; count "$log"; rm -f "$log.u" ;;
 	valgrind)
 		( export HOSTPREP_WRAPPER=$PWD/tests/valgrind.sh VALGRIND_EVERY=${VALGRIND_EVERY:-3} \
+			VALGRIND_SHIM=$PWD/$build/tests/valgrind-openat2.so \
 			VALGRIND_COUNTER=$(mktemp) HOSTILE_ONE_COMMAND=1
 		  scenarios_parallel; rm -f "$VALGRIND_COUNTER" ) | tee "$log"; count "$log" ;;
 	esac

@@ -7,10 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "boot.h"
+#include "devwait.h"
 #include "engine.h"
 #include "lock.h"
 #include "log.h"
 #include "output.h"
+#include "util.h"
 #include "version.h"
 
 #define DEFAULT_PROFILE "/etc/hostprep/profile.ini"
@@ -22,6 +25,7 @@ static bool arg_json;
 static bool arg_dry_run;
 static enum reboot_policy arg_reboot = REBOOT_NEVER;
 static bool arg_reboot_given;
+static int arg_device_timeout_ms = DEVWAIT_DEFAULT_MS;
 
 static const struct command_desc {
 	const char *name;
@@ -39,7 +43,7 @@ static void usage(FILE *f, const struct command_desc *cmd)
 {
 	if (cmd) {
 		fprintf(f, "Usage: hostprep [OPTIONS] %s%s\n  %s\n", cmd->name,
-			cmd->command == CMD_APPLY ? " [--dry-run] [--reboot=never|if-needed]" : "", cmd->help);
+			cmd->command == CMD_APPLY ? " [--dry-run] [--reboot=never|if-needed|first-boot]" : "", cmd->help);
 		if (cmd->command == CMD_REPORT || cmd->command == CMD_VERSION)
 			return;
 		fprintf(f, "Exit codes: 0 nothing to change, 2 changed (apply) or changes pending (audit),\n"
@@ -54,7 +58,10 @@ static void usage(FILE *f, const struct command_desc *cmd)
 		   "  -r, --root DIR      the host's root; non-file effects are planned, not run, unless DIR is /\n"
 		   "  -j, --json          one JSON document on stdout\n"
 		   "  -n, --dry-run       with apply: change nothing (same as audit)\n"
-		   "      --reboot=WHEN   with apply: never (default) | if-needed (once per kernel command line)\n"
+		   "      --reboot=WHEN   with apply: never (default) | if-needed (once per kernel command line) |\n"
+		   "                      first-boot (if-needed on this host's first boot-time run only)\n"
+		   "      --device-timeout=SECONDS  wait at most this long for the devices the profile names\n"
+		   "                      (default 30; 0: do not wait)\n"
 		   "  -q, --quiet         errors only on stderr\n"
 		   "  -v, --verbose       more diagnostics (twice: debug)\n"
 		   "  -h, --help          this help (after a command: that command's help)\n");
@@ -117,6 +124,7 @@ static int run(const struct command_desc *cmd)
 		return EXIT_USAGE;
 	}
 	ctx.reboot = arg_reboot;
+	ctx.device_timeout_ms = arg_device_timeout_ms;
 	switch (command) {
 	case CMD_REPORT:
 		code = emit(&ctx, "report", false) < 0 ? EXIT_USAGE : 0;
@@ -168,6 +176,8 @@ static int run(const struct command_desc *cmd)
 		code = engine_exit_code(&ctx);
 		if (emit(&ctx, command == CMD_APPLY ? "apply" : "audit", true) < 0)
 			code = EXIT_USAGE;
+		else if (command == CMD_APPLY)
+			code = boot_after_report(&ctx, code);
 		break;
 	}
 	lock_release(lock_fd);
@@ -184,6 +194,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "reboot", required_argument, NULL, 'R' },
+		{ "device-timeout", required_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -205,12 +216,24 @@ int main(int argc, char **argv)
 				arg_reboot = REBOOT_NEVER;
 			else if (strcmp(optarg, "if-needed") == 0)
 				arg_reboot = REBOOT_IF_NEEDED;
+			else if (strcmp(optarg, "first-boot") == 0)
+				arg_reboot = REBOOT_FIRST_BOOT;
 			else {
-				log_error("--reboot: expected never or if-needed, got '%s'", optarg);
+				log_error("--reboot: expected never, if-needed or first-boot, got '%s'", optarg);
 				return EXIT_USAGE;
 			}
 			arg_reboot_given = true;
 			break;
+		case 'T': {
+			uint64_t secs;
+
+			if (parse_u64_range(optarg, 0, 3600, &secs) < 0) {
+				log_error("--device-timeout: expected seconds (0 to 3600), got '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			arg_device_timeout_ms = (int)secs * 1000;
+			break;
+		}
 		case 'q': log_threshold = LOG_ERR; break;
 		case 'v': log_threshold = log_threshold < LOG_INFO ? LOG_INFO : LOG_DEBUG; break;
 		case 'h': help = true; break;

@@ -2,7 +2,8 @@
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
-UNITDIR ?= /lib/systemd/system
+# Where systemd looks for system units (systemd.pc); override with UNITDIR=.
+UNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
 SYSCONFDIR ?= /etc
 DESTDIR ?=
 
@@ -34,7 +35,7 @@ DEB_DEPS := build-essential pkg-config libinih-dev libpci-dev libudev-dev libkmo
 # PCI names in reports (libpci reads pci.ids); lspci cross-checks the fake PCI trees.
 DEB_DEPS += pci.ids pciutils
 
-.PHONY: FORCE all deps check check-unit check-scenario check-vm demo bench install clean
+.PHONY: FORCE all deps check check-unit check-scenario check-vm demo bench install uninstall clean
 all: hostprep
 
 $(BUILD)/%.o: %.c $(wildcard agent/*.h agent/uapi/*.h modules/*.h) Makefile
@@ -92,13 +93,25 @@ bench: deps
 	$(MAKE) hostprep
 	@tests/bench/run.sh
 
+UNITS := $(wildcard units/*.service units/*.target)
+
 install: hostprep
 	install -D -m 0755 hostprep $(DESTDIR)$(SBINDIR)/hostprep
 	install -d -m 0755 $(DESTDIR)$(UNITDIR)
-	for u in units/*; do sed 's|/usr/local/sbin/|$(SBINDIR)/|' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
+	for u in $(UNITS); do sed 's|/usr/local/sbin/|$(SBINDIR)/|' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u) && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; done
 	for m in agent/*.8; do [ -f "$$m" ] && install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/$$(basename $$m); done; true
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/hostprep
 	for c in conf/*.ini; do install -D -m 0644 $$c $(DESTDIR)$(PREFIX)/share/hostprep/examples/$$(basename $$c); done
+
+# Removes what install put in place; the profile under $(SYSCONFDIR)/hostprep and the
+# records under /var/lib/hostprep stay (they are the host's).  Disable the units first.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/hostprep
+	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
+	for m in agent/*.8; do rm -f $(DESTDIR)$(MANDIR)/man8/$$(basename $$m); done
+	rm -rf $(DESTDIR)$(PREFIX)/share/hostprep/examples
+	-rmdir $(DESTDIR)$(PREFIX)/share/hostprep 2>/dev/null
 
 clean:
 	rm -rf build build-san hostprep

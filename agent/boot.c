@@ -1,6 +1,7 @@
 /* The boot-time side of apply (see boot.h). */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,8 +165,11 @@ static int request_reboot(struct ctx *ctx)
 		log_error("reboot: systemctl not found; reboot this host to bring the kernel arguments");
 		return -ENOENT;
 	}
-	/* --no-block: the reboot job is queued and this run ends; the shutdown
-	 * then stops the unit that runs it, which is done by then. */
+	/* The shutdown asked for stops the unit running us: systemd sends SIGTERM,
+	 * possibly before systemctl has returned.  Everything is reported by now;
+	 * ending normally keeps the unit's result this run's exit status, not
+	 * "signal".  --no-block: the reboot job is queued and this run ends. */
+	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = SIG_IGN }, NULL);
 	r = exec_run(&ctx->hr, (char *const[]){ (char *)tool, "reboot", "--no-block", NULL }, REBOOT_TIMEOUT_MS, &res);
 	if (r == 0 && res.status != 0) {
 		log_error("reboot: %s reboot --no-block exited with status %d: %s", tool, res.status,

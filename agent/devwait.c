@@ -88,15 +88,53 @@ static void collect(const struct profile *p, struct wait_list *l)
 	}
 }
 
+/* A hexadecimal id attribute ("0x8086") of a device. */
+static int read_id(const struct hostroot *hr, const char *addr, const char *attr, uint64_t *ret)
+{
+	char line[32], *end;
+	int r = hr_read_line(hr, line, sizeof(line), "/sys/bus/pci/devices/%s/%s", addr, attr);
+
+	if (r < 0)
+		return r;
+	errno = 0;
+	*ret = strtoull(line, &end, 16);
+	return errno || end == line || *end ? -EINVAL : 0;
+}
+
+/* Devices a selector names now.  vendor:device from the ids in sysfs: checked
+ * after every burst of events at boot, so no libpci scan (and pci.ids parse). */
+static int resolve(const struct hostroot *hr, const struct pci_selector *sel, char ***ret)
+{
+	_cleanup_strv_free_ char **all = NULL, **v = calloc(1, sizeof(char *));
+	size_t n = 0;
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	if (sel->kind != PCI_SEL_ID)
+		return pci_resolve(hr, NULL, sel, ret);
+	if ((r = hr_list(hr, &all, "/sys/bus/pci/devices")) < 0)
+		return r;
+	for (char **d = all; *d; d++) {
+		uint64_t vendor, device;
+
+		if (read_id(hr, *d, "vendor", &vendor) == 0 && read_id(hr, *d, "device", &device) == 0 &&
+		    vendor == sel->vendor &&
+		    device == sel->device && (r = strv_push(&v, &n, strdup(*d))) < 0)
+			return r;
+	}
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
 /* The device is one this run's [sriov] sections create: an address in a
  * named PF's VF range, or the id its VFs carry. */
-static bool vf_of_named_pf(const struct hostroot *hr, const struct wait_list *l, const struct pci_list *all,
-			   const struct want *w)
+static bool vf_of_named_pf(const struct hostroot *hr, const struct wait_list *l, const struct want *w)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		_cleanup_strv_free_ char **pfs = NULL;
 
-		if (!l->w[i].pf || pci_resolve(hr, all, &l->w[i].sel, &pfs) < 0)
+		if (!l->w[i].pf || resolve(hr, &l->w[i].sel, &pfs) < 0)
 			continue;
 		for (char **pf = pfs; *pf; pf++) {
 			uint64_t offset, stride, total, vendor, vf_device;
@@ -106,11 +144,8 @@ static bool vf_of_named_pf(const struct hostroot *hr, const struct wait_list *l,
 			if (hr_read_u64(hr, &total, "/sys/bus/pci/devices/%s/sriov_totalvfs", *pf) < 0)
 				continue;
 			if (w->sel.kind == PCI_SEL_ID) {
-				char id[32];
-
-				if (hr_read_u64(hr, &vendor, "/sys/bus/pci/devices/%s/vendor", *pf) == 0 &&
-				    hr_read_line(hr, id, sizeof(id), "/sys/bus/pci/devices/%s/sriov_vf_device", *pf) == 0 &&
-				    (vf_device = strtoull(id, NULL, 16), vendor == w->sel.vendor && vf_device == w->sel.device))
+				if (read_id(hr, *pf, "vendor", &vendor) == 0 && read_id(hr, *pf, "sriov_vf_device", &vf_device) == 0 &&
+				    vendor == w->sel.vendor && vf_device == w->sel.device)
 					return true;
 				continue;
 			}
@@ -162,14 +197,13 @@ static bool device_ready(const struct hostroot *hr, const struct wait_list *l, s
 	return true;
 }
 
-static bool want_ready(const struct hostroot *hr, const struct wait_list *l, const struct pci_list *all,
-		       struct want *w)
+static bool want_ready(const struct hostroot *hr, const struct wait_list *l, struct want *w)
 {
 	_cleanup_strv_free_ char **devs = NULL;
 	size_t n = 0;
 
 	w->missing[0] = '\0';
-	if (pci_resolve(hr, all, &w->sel, &devs) < 0)
+	if (resolve(hr, &w->sel, &devs) < 0)
 		return true;   /* nothing to wait for that we can tell; the module reports */
 	for (char **d = devs; *d; d++) {
 		/* A vendor:device selector of [sriov] skips VFs, as the module does. */
@@ -181,7 +215,7 @@ static bool want_ready(const struct hostroot *hr, const struct wait_list *l, con
 	}
 	if (n > 0)
 		return true;
-	if (w->maybe_vf && vf_of_named_pf(hr, l, all, w))
+	if (w->maybe_vf && vf_of_named_pf(hr, l, w))
 		return true;
 	if (w->sel.kind == PCI_SEL_IFNAME)
 		snprintf(w->missing, sizeof(w->missing), "no interface %s", w->sel.ifname);
@@ -194,16 +228,10 @@ static bool want_ready(const struct hostroot *hr, const struct wait_list *l, con
 
 static bool all_ready(struct ctx *ctx, struct wait_list *l)
 {
-	_cleanup_pci_list_ struct pci_list all = { 0 };
 	bool ready = true;
 
 	for (size_t i = 0; i < l->n; i++)
-		if (l->w[i].sel.kind == PCI_SEL_ID) {
-			(void)pci_enumerate(&ctx->hr, &all, NULL, 0);
-			break;
-		}
-	for (size_t i = 0; i < l->n; i++)
-		ready &= want_ready(&ctx->hr, l, all.dev ? &all : NULL, &l->w[i]);
+		ready &= want_ready(&ctx->hr, l, &l->w[i]);
 	return ready;
 }
 
@@ -215,11 +243,14 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Only PCI and network events: a boot's coldplug sends thousands of others. */
 static struct udev_monitor *monitor(struct udev *udev, const char *name)
 {
 	struct udev_monitor *m = udev_monitor_new_from_netlink(udev, name);
 
-	if (m && udev_monitor_enable_receiving(m) < 0) {
+	if (m && (udev_monitor_filter_add_match_subsystem_devtype(m, "pci", NULL) < 0 ||
+		  udev_monitor_filter_add_match_subsystem_devtype(m, "net", NULL) < 0 ||
+		  udev_monitor_enable_receiving(m) < 0)) {
 		udev_monitor_unref(m);
 		return NULL;
 	}

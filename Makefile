@@ -31,11 +31,11 @@ KMODEL := $(BUILD)/tests/libkmodel.so
 # Debian packages that building and testing need (the VM suite's list is its own file).
 DEB_DEPS := build-essential pkg-config libinih-dev libpci-dev libudev-dev libkmod-dev \
 	libnl-3-dev libnl-genl-3-dev libjson-c-dev libcmocka-dev util-linux busybox-static jq time bc \
-	$(shell cat tests/vm/deps.txt 2>/dev/null)
+	$(shell cat tests/vm/deps.txt 2>/dev/null) $(shell grep -v '^\#' tests/boot/deps.txt 2>/dev/null)
 # PCI names in reports (libpci reads pci.ids); lspci cross-checks the fake PCI trees.
 DEB_DEPS += pci.ids pciutils
 
-.PHONY: FORCE all deps check check-unit check-scenario check-vm demo bench install uninstall clean
+.PHONY: FORCE all deps check check-unit check-scenario check-vm check-boot demo bench install uninstall clean
 all: hostprep
 
 $(BUILD)/%.o: %.c $(wildcard agent/*.h agent/uapi/*.h modules/*.h) Makefile
@@ -84,6 +84,10 @@ check-scenario: hostprep $(KMODEL)
 
 check-vm: hostprep
 	@tests/run-all.sh $(BUILD) vm
+
+# The first-boot path under systemd (tests/boot): a Debian root booted under QEMU.
+check-boot: hostprep
+	@tests/run-all.sh $(BUILD) boot
 
 demo: deps
 	$(MAKE) hostprep $(KMODEL)

@@ -1,11 +1,12 @@
 #!/bin/bash
 # The test command behind `make check`: unit tests (cmocka), fake-host
-# scenarios, and the real-kernel VM suite; one closing "N passed, N failed".
-#   tests/run-all.sh BUILD_DIR [unit|scenario|vm]...
+# scenarios, the real-kernel VM suite and the systemd boot test; one closing
+# "N passed, N failed".
+#   tests/run-all.sh BUILD_DIR [unit|scenario|vm|boot]...
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=$1; shift
-parts=("$@"); [ ${#parts[@]} -eq 0 ] && parts=(unit scenario vm)
+parts=("$@"); [ ${#parts[@]} -eq 0 ] && parts=(unit scenario vm boot)
 export HOSTPREP=$PWD/$build/hostprep KMODEL=$PWD/$build/tests/libkmodel.so
 if [ "$build" = build-san ]; then
 	# The sanitizer runtime must come first when the kernel model is preloaded.
@@ -41,6 +42,12 @@ for part in "${parts[@]}"; do
 			tests/vm/run.sh 2>&1 | tee "$log"; count "$log"
 		else
 			echo "  tests/vm/run.sh missing"; total_fail=$((total_fail + 1))
+		fi ;;
+	boot)
+		if [ -x tests/boot/run.sh ]; then
+			tests/boot/run.sh 2>&1 | tee "$log"; count "$log"
+		else
+			echo "  tests/boot/run.sh missing"; total_fail=$((total_fail + 1))
 		fi ;;
 	esac
 done

@@ -47,6 +47,31 @@ check_eq drop-exit "$?" 2
 check_eq drop-numvfs "$(attr /sys/bus/pci/devices/$pf/sriov_numvfs)" 0
 check_eq drop-nic "$(basename "$(readlink /sys/bus/pci/devices/$nic/driver)")" e1000e
 
+# A VF of a PF the same profile names: this run makes it, so it is not waited for.
+cat >"$OUT/vf.ini" <<INI
+[sriov 01:00.0]
+numvfs = 1
+autoprobe = no
+[vfio]
+devices = 0000:01:00.1
+INI
+read -r t0 _ </proc/uptime
+hp -j -p "$OUT/vf.ini" --device-timeout=20 apply >"$OUT/vf.json" 2>"$OUT/vf.err"
+rc=$?
+read -r t1 _ </proc/uptime
+check_eq vf-exit "$rc" 2 "apply naming a VF it creates ($(head -c 300 "$OUT/vf.err" | tr '\n' ' '))"
+check_eq vf-no-wait "$(jqr '.warnings | length' "$OUT/vf.json")" 0 "warnings: $(jqr '.warnings | join("; ")' "$OUT/vf.json")"
+waited=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a < 15) ? "yes" : "no (" b - a " s)" }')
+check_eq vf-not-waited "$waited" yes "apply did not wait for the VF"
+check_eq vf-on-vfio "$(basename "$(readlink /sys/bus/pci/devices/0000:01:00.1/driver)")" vfio-pci
+# Back: the VF leaves vfio-pci first (its record goes), then the VFs go.
+sed '/^\[vfio\]/,$d' "$OUT/vf.ini" >"$OUT/vf-sriov-only.ini"
+hp -j -p "$OUT/vf-sriov-only.ini" apply >"$OUT/vf-back.json" 2>&1
+check_eq vf-back "$?" 2 "the VF back from vfio-pci"
+hp -j -p "$OUT/drop.ini" apply >"$OUT/drop2.json" 2>&1
+check_eq vf-drop "$(attr /sys/bus/pci/devices/$pf/sriov_numvfs)" 0
+check vf-records-gone "records left in /var/lib/hostprep" sh -c '! ls /var/lib/hostprep/sriov /var/lib/hostprep/vfio 2>/dev/null'
+
 # A device that never comes: the wait ends at --device-timeout and names it.
 cat >"$OUT/never.ini" <<INI
 [sriov 0000:09:00.0]

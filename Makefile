@@ -2,7 +2,8 @@
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
-UNITDIR ?= /lib/systemd/system
+# Where systemd looks for system units (systemd.pc); override with UNITDIR=.
+UNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
 SYSCONFDIR ?= /etc
 # bash-completion's own directory (completions load on demand from there).
 COMPLETIONSDIR ?= $(or $(shell pkg-config --variable=completionsdir bash-completion 2>/dev/null),$(PREFIX)/share/bash-completion/completions)
@@ -52,7 +53,7 @@ FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz
 DEB_DEPS := build-essential pkg-config libinih-dev libpci-dev libudev-dev libkmod-dev \
 	libnl-3-dev libnl-genl-3-dev libjson-c-dev libcmocka-dev util-linux busybox-static jq time bc \
 	strace clang libclang-rt-14-dev cppcheck clang-tidy valgrind \
-	$(shell cat tests/vm/deps.txt 2>/dev/null)
+	$(shell cat tests/vm/deps.txt 2>/dev/null) $(shell grep -v '^\#' tests/boot/deps.txt 2>/dev/null)
 # PCI names in reports (libpci reads pci.ids); lspci cross-checks the fake PCI trees.
 DEB_DEPS += pci.ids pciutils
 # Man page lint (mandoc -T lint), bash completion (installed and driven by a test).
@@ -62,7 +63,7 @@ DEB_DEPS += mandoc bash-completion
 DEB_DEPS += strace python3
 
 .PHONY: FORCE all deps check check-unit check-scenario check-vm check-fuzz check-lint check-sanitize \
-	check-valgrind fuzz lint demo bench install clean
+	check-valgrind check-boot fuzz lint demo bench install uninstall clean
 all: hostprep
 
 $(BUILD)/%.o: %.c $(wildcard agent/*.h agent/uapi/*.h modules/*.h) Makefile
@@ -152,6 +153,9 @@ check-sanitize:
 # VALGRIND_EVERY=1: valgrind on every hostprep run of the scenarios (default: every 3rd).
 check-valgrind: hostprep $(KMODEL) $(VALGRIND_SHIM)
 	@tests/run-all.sh $(BUILD) valgrind
+# The first-boot path under systemd (tests/boot): a Debian root booted under QEMU.
+check-boot: hostprep
+	@tests/run-all.sh $(BUILD) boot
 
 demo: deps
 	$(MAKE) hostprep $(KMODEL)
@@ -161,15 +165,28 @@ bench: deps
 	$(MAKE) hostprep
 	@tests/bench/run.sh
 
+UNITS := $(wildcard units/*.service units/*.target)
+
 install: hostprep
 	install -D -m 0755 hostprep $(DESTDIR)$(SBINDIR)/hostprep
 	install -d -m 0755 $(DESTDIR)$(UNITDIR)
-	for u in units/*; do sed 's|/usr/local/sbin/|$(SBINDIR)/|' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
+	for u in $(UNITS); do sed 's|/usr/local/sbin/|$(SBINDIR)/|' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u) && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; done
 	install -D -m 0644 agent/hostprep.8 $(DESTDIR)$(MANDIR)/man8/hostprep.8
 	install -D -m 0644 agent/hostprep.ini.5 $(DESTDIR)$(MANDIR)/man5/hostprep.ini.5
 	install -D -m 0644 agent/hostprep.bash-completion $(DESTDIR)$(COMPLETIONSDIR)/hostprep
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/hostprep
 	for c in conf/*.ini; do install -D -m 0644 $$c $(DESTDIR)$(PREFIX)/share/hostprep/examples/$$(basename $$c); done
+
+# Removes what install put in place; the profile under $(SYSCONFDIR)/hostprep and the
+# records under /var/lib/hostprep stay (they are the host's).  Disable the units first.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/hostprep
+	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
+	rm -f $(DESTDIR)$(MANDIR)/man8/hostprep.8 $(DESTDIR)$(MANDIR)/man5/hostprep.ini.5
+	rm -f $(DESTDIR)$(COMPLETIONSDIR)/hostprep
+	rm -rf $(DESTDIR)$(PREFIX)/share/hostprep/examples
+	-rmdir $(DESTDIR)$(PREFIX)/share/hostprep 2>/dev/null
 
 clean:
 	rm -rf build build-san build-fuzz hostprep

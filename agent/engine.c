@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot.h"
+#include "devwait.h"
 #include "engine.h"
 #include "log.h"
 #include "util.h"
@@ -23,6 +25,7 @@ int ctx_init(struct ctx *ctx, enum command command, const char *root)
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->command = command;
+	ctx->device_timeout_ms = DEVWAIT_DEFAULT_MS;
 	r = hr_init(&ctx->hr, root);
 	if (r < 0)
 		return r;
@@ -201,6 +204,9 @@ int engine_load(struct ctx *ctx, bool validate_host)
 	}
 	if (p->n_errors)
 		return -EINVAL;
+	/* Devices the profile names may still be coming (udev coldplug at boot). */
+	if (validate_host && (ctx->command == CMD_APPLY || ctx->command == CMD_AUDIT))
+		devwait_profile(ctx, ctx->device_timeout_ms);
 	if (validate_host)
 		for (size_t i = 0; modules[i]; i++)
 			if (ctx->configs[i] && modules[i]->validate) {
@@ -290,6 +296,7 @@ int engine_plan(struct ctx *ctx)
 
 int engine_apply(struct ctx *ctx)
 {
+	boot_before_changes(ctx);
 	for (size_t i = 0; i < ctx->n_actions; i++) {
 		struct action *a = ctx->actions[i];
 		int r;
@@ -350,4 +357,16 @@ bool engine_reboot_required(const struct ctx *ctx)
 		if (ctx->actions[i]->reboot || ctx->actions[i]->state == ACTION_PENDING_REBOOT)
 			return true;
 	return false;
+}
+
+const char *engine_boot_arg_pending(const struct ctx *ctx, const char *key)
+{
+	for (size_t i = 0; i < ctx->n_actions; i++) {
+		const struct action *a = ctx->actions[i];
+
+		if (strcmp(a->module, "kernel") == 0 && a->desired && strcmp(a->target, key) == 0 &&
+		    (a->state == ACTION_PENDING || a->state == ACTION_PENDING_REBOOT))
+			return a->desired;
+	}
+	return NULL;
 }

@@ -11,7 +11,9 @@
 #include "profile.h"
 
 enum command { CMD_APPLY, CMD_AUDIT, CMD_REPORT, CMD_VALIDATE, CMD_VERSION };
-enum reboot_policy { REBOOT_NEVER, REBOOT_IF_NEEDED };
+/* REBOOT_FIRST_BOOT: REBOOT_IF_NEEDED on this host's first boot-time run
+ * (no /var/lib/hostprep/first-boot from an earlier boot), else REBOOT_NEVER. */
+enum reboot_policy { REBOOT_NEVER, REBOOT_IF_NEEDED, REBOOT_FIRST_BOOT };
 
 enum action_state {
 	ACTION_OK,              /* already as desired */
@@ -89,6 +91,8 @@ struct ctx {
 	size_t n_actions;
 	struct json_object *warnings;
 	enum reboot_policy reboot;            /* apply --reboot */
+	bool reboot_requested;                /* apply: ask for a reboot after the report */
+	int device_timeout_ms;                /* waiting for the devices the profile names */
 	struct host_facts host;
 	void *configs[32];
 	const struct module *current;         /* module being planned */
@@ -112,6 +116,11 @@ void engine_log_failures(const struct ctx *ctx);
 /* Exit code from the actions: 0/2/4/6. */
 int engine_exit_code(const struct ctx *ctx);
 bool engine_reboot_required(const struct ctx *ctx);
+/* The desired text of kernel argument KEY ("intel_iommu", "hugepagesz=1G")
+ * when this run's profile has it pending for the next boot (to be written, or
+ * written, but not running), else NULL.  The kernel module plans first, so
+ * every later module may ask while planning or applying. */
+const char *engine_boot_arg_pending(const struct ctx *ctx, const char *key);
 
 void ctx_setting_error(struct ctx *ctx, const struct setting *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

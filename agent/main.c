@@ -8,12 +8,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "boot.h"
+#include "devwait.h"
 #include "engine.h"
 #include "lock.h"
 #include "log.h"
 #include "output.h"
 #include "output-text.h"
 #include "progress.h"
+#include "util.h"
 #include "version.h"
 
 #define DEFAULT_PROFILE "/etc/hostprep/profile.ini"
@@ -28,6 +31,7 @@ static bool arg_json;
 static bool arg_dry_run;
 static enum reboot_policy arg_reboot = REBOOT_NEVER;
 static bool arg_reboot_given;
+static int arg_device_timeout_ms = DEVWAIT_DEFAULT_MS;
 
 #define C(cmd) (1u << (cmd))
 #define C_RUN (C(CMD_APPLY) | C(CMD_AUDIT) | C(CMD_REPORT) | C(CMD_VALIDATE))
@@ -71,7 +75,9 @@ static const struct option_desc {
 	{ "-r, --root DIR", "the host's root; non-file effects are planned, not run, unless DIR is /", C_RUN },
 	{ "-j, --json", "one JSON document on stdout", C_RUN },
 	{ "-n, --dry-run", "with apply: change nothing (same as audit)", C(CMD_APPLY) },
-	{ "    --reboot=WHEN", "with apply: never (default) | if-needed (once per kernel command line)", C(CMD_APPLY) },
+	{ "    --reboot=WHEN", "with apply: never (default) | if-needed | first-boot", C(CMD_APPLY) },
+	{ "    --device-timeout=S", "wait up to S seconds for the devices named (default 30)",
+	  C(CMD_APPLY) | C(CMD_AUDIT) },
 	{ "    --color[=WHEN]", "auto (default: on a terminal, without NO_COLOR) | always | never", C_STATES },
 	{ "-q, --quiet", "errors only on stderr", C_RUN },
 	{ "-v, --verbose", "also ok rows and VF detail; more diagnostics (twice: debug)", C_RUN },
@@ -84,7 +90,7 @@ static void usage(FILE *f, const struct command_desc *cmd)
 
 	if (cmd) {
 		fprintf(f, "Usage: hostprep [OPTIONS] %s%s\n  %s\n", cmd->name,
-			cmd->command == CMD_APPLY ? " [--dry-run] [--reboot=never|if-needed]" : "", cmd->help);
+			cmd->command == CMD_APPLY ? " [--dry-run] [--reboot=never|if-needed|first-boot]" : "", cmd->help);
 	} else {
 		fprintf(f, "Usage: hostprep [OPTIONS] COMMAND\n\nCommands:\n");
 		for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
@@ -93,7 +99,7 @@ static void usage(FILE *f, const struct command_desc *cmd)
 	fprintf(f, "\nOptions:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(option_help); i++)
 		if (option_help[i].commands & mask)
-			fprintf(f, "  %-20s %s\n", option_help[i].flags, option_help[i].help);
+			fprintf(f, "  %-22s %s\n", option_help[i].flags, option_help[i].help);
 	if (cmd)
 		fprintf(f, "\nExit codes:\n%s", cmd->exit_codes);
 	else
@@ -161,6 +167,7 @@ static int run(const struct command_desc *cmd)
 		return EXIT_USAGE;
 	}
 	ctx.reboot = arg_reboot;
+	ctx.device_timeout_ms = arg_device_timeout_ms;
 	switch (command) {
 	case CMD_REPORT:
 		/* With --profile the plan (read-only, as audit's) goes into the
@@ -222,6 +229,8 @@ static int run(const struct command_desc *cmd)
 		code = engine_exit_code(&ctx);
 		if (emit(&ctx, command == CMD_APPLY ? "apply" : "audit", true) < 0)
 			code = EXIT_USAGE;
+		else if (command == CMD_APPLY)
+			code = boot_after_report(&ctx, code);
 		break;
 	}
 	lock_release(lock_fd);
@@ -239,6 +248,7 @@ int main(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "reboot", required_argument, NULL, 'R' },
 		{ "color", optional_argument, NULL, 'C' },
+		{ "device-timeout", required_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -260,8 +270,10 @@ int main(int argc, char **argv)
 				arg_reboot = REBOOT_NEVER;
 			else if (strcmp(optarg, "if-needed") == 0)
 				arg_reboot = REBOOT_IF_NEEDED;
+			else if (strcmp(optarg, "first-boot") == 0)
+				arg_reboot = REBOOT_FIRST_BOOT;
 			else {
-				log_error("--reboot: expected never or if-needed, got '%s'", optarg);
+				log_error("--reboot: expected never, if-needed or first-boot, got '%s'", optarg);
 				return EXIT_USAGE;
 			}
 			arg_reboot_given = true;
@@ -272,6 +284,16 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'T': {
+			uint64_t secs;
+
+			if (parse_u64_range(optarg, 0, 3600, &secs) < 0) {
+				log_error("--device-timeout: expected seconds (0 to 3600), got '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			arg_device_timeout_ms = (int)secs * 1000;
+			break;
+		}
 		case 'q': log_threshold = LOG_ERR; break;
 		case 'v': log_threshold = log_threshold < LOG_INFO ? LOG_INFO : LOG_DEBUG; break;
 		case 'h': help = true; break;

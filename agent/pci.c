@@ -725,3 +725,16 @@ void pci_udev_settle(const struct hostroot *hr, int timeout_ms)
 			udev_queue_flush(q);
 	}
 }
+
+const char *pci_iommu_pending(const struct ctx *ctx)
+{
+	static const char *const keys[] = { "intel_iommu", "amd_iommu" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *arg = engine_boot_arg_pending(ctx, keys[i]);
+
+		if (arg && strcmp(arg + strlen(keys[i]), "=off") != 0)
+			return arg;
+	}
+	return NULL;
+}

@@ -101,4 +101,8 @@ int pci_wait(const struct hostroot *hr, bool (*ready)(const struct hostroot *hr,
 /* Waits, bounded, for udev to finish the events queued so far (real root only). */
 void pci_udev_settle(const struct hostroot *hr, int timeout_ms);
 
+/* The IOMMU argument ("intel_iommu=on") this run's profile has pending for the
+ * next boot, or NULL: a device without an IOMMU group gets one then. */
+const char *pci_iommu_pending(const struct ctx *ctx);
+
 #endif

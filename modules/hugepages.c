@@ -214,17 +214,13 @@ static int hp_apply(struct ctx *ctx, struct action *a)
 		return r < 0 ? r : -EIO;
 	}
 	action_set_current(a, (snprintf(val, sizeof(val), "%" PRIu64, got), val));
-	if (got < want && r >= 0 && ((struct hugepages_config *)ctx_module_config(ctx, &module_hugepages))->boot) {
-		action_set_state(a, ACTION_PENDING_REBOOT,
-				 "asked for %" PRIu64 ", the kernel granted %" PRIu64
-				 " now; the boot-time reservation (boot = yes) provides them after a reboot",
-				 want, got);
-		return 0;
-	}
+	/* A boot-time reservation still to come was planned as pending-reboot and
+	 * never written; one already running that came short will not grow by
+	 * rebooting again: a shortfall here is a failure either way. */
 	if (got != want) {
 		action_set_state(a, ACTION_FAILED, "asked for %" PRIu64 ", the kernel granted %" PRIu64 "%s%s",
 				 want, got, r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
-		if (got < want && t->size_kb >= 1024 * 1024)
+		if (got < want && t->size_kb >= 1024 * 1024 && !hugepages_config(ctx)->boot)
 			ctx_warn(ctx, "%s: 1G pages rarely allocate at runtime; reserve them at boot ([hugepages] boot = yes)",
 				 name);
 		return -ENOMEM;
@@ -233,8 +229,23 @@ static int hp_apply(struct ctx *ctx, struct action *a)
 	return 0;
 }
 
+/* The boot-time reservation of this size ("hugepagesz=1G hugepages=0:4") that
+ * this profile has pending for the next boot, or NULL. */
+static const char *boot_reservation_pending(struct ctx *ctx, uint64_t size_kb)
+{
+	const struct hugepages_config *c = hugepages_config(ctx);
+	char sz[32], key[64];
+
+	if (!c || !c->boot)
+		return NULL;
+	format_size_kb(size_kb, sz, sizeof(sz));
+	snprintf(key, sizeof(key), "hugepagesz=%s", sz);
+	return engine_boot_arg_pending(ctx, key);
+}
+
 static int plan_target(struct ctx *ctx, uint64_t size_kb, int node, uint64_t pages, bool increases)
 {
+	const char *boot_arg;
 	struct hp_target *t;
 	struct action *a;
 	uint64_t cur;
@@ -263,6 +274,11 @@ static int plan_target(struct ctx *ctx, uint64_t size_kb, int node, uint64_t pag
 	a->free_data = free;
 	if (r < 0)
 		action_set_state(a, ACTION_FAILED, "reading nr_hugepages: %s", strerror(-r));
+	/* The rest comes with the next boot: one state for audit and apply, and
+	 * no runtime write that every later run would repeat. */
+	else if (pages > cur && (boot_arg = boot_reservation_pending(ctx, size_kb)))
+		action_set_state(a, ACTION_PENDING_REBOOT, "%" PRIu64 " now; the next boot reserves them (%s)", cur,
+				 boot_arg);
 	return 0;
 }
 
@@ -313,7 +329,9 @@ static int hp_plan(struct ctx *ctx, void *config)
 					continue;
 				format_size_kb(c->req[i].size_kb, sz, sizeof(sz));
 				/* Only reachable with boot = yes: the size comes with the next boot. */
-				action_set_state(plan_action(ctx, sz, NULL, NULL, NULL), ACTION_SKIPPED,
+				action_set_state(plan_action(ctx, sz, NULL, NULL, NULL),
+						 boot_reservation_pending(ctx, c->req[i].size_kb) ? ACTION_PENDING_REBOOT
+												   : ACTION_SKIPPED,
 						 "the running kernel has no %s pool; reserved at boot", sz);
 				continue;
 			}

@@ -8,14 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot.h"
 #include "cmdline.h"
-#include "exec.h"
 #include "kernel.h"
 #include "state.h"
 #include "util.h"
 
 #define GUARD "reboot-guard"
-#define REBOOT_TIMEOUT_MS (60 * 1000)
 
 static bool in_effect(struct kboot *kb, const struct karg *k)
 {
@@ -62,17 +61,18 @@ static char *not_running(struct kboot *kb)
 	return cmdline_join(v);
 }
 
+/* The guard is recorded now; the reboot itself is asked for once the report
+ * is out (boot_after_report()), so that a boot-time run's summary reaches the
+ * journal before the shutdown stops the unit. */
 static int reboot_now(struct ctx *ctx, struct action *a, struct kboot *kb, const char *line, const char *boot_id)
 {
-	static const char *const systemctl[] = { "/usr/bin/systemctl", "/bin/systemctl", NULL };
 	_cleanup_free_ char *cmd = strdup_printf("cmdline=%s", line), *id = strdup_printf("boot_id=%s", boot_id);
-	_cleanup_free_ char *msg = NULL, *waiting = not_running(kb);
-	const char *tool = exec_find(&ctx->hr, systemctl);
+	_cleanup_free_ char *waiting = not_running(kb);
 	int r;
 
 	if (!cmd || !id || !waiting)
 		return -ENOMEM;
-	if (!tool) {
+	if (!boot_reboot_tool(&ctx->hr)) {
 		action_set_state(a, ACTION_FAILED, "not rebooting: systemctl not found");
 		return -ENOENT;
 	}
@@ -82,12 +82,8 @@ static int reboot_now(struct ctx *ctx, struct action *a, struct kboot *kb, const
 		action_set_state(a, ACTION_FAILED, "not rebooting: cannot record the reboot guard: %s", strerror(-r));
 		return r;
 	}
-	r = kernel_run_tool(ctx, (char *const[]){ (char *)tool, "reboot", NULL }, REBOOT_TIMEOUT_MS, &msg);
-	if (r < 0) {
-		action_set_state(a, ACTION_FAILED, "%s", msg ? msg : strerror(-r));
-		return r;
-	}
-	action_set_state(a, ACTION_CHANGED, "rebooting for %s", waiting);
+	ctx->reboot_requested = true;
+	action_set_state(a, ACTION_CHANGED, "rebooting for %s (asked for after this report)", waiting);
 	return 0;
 }
 
@@ -114,7 +110,7 @@ int kernel_reboot_finish(struct ctx *ctx, struct kboot *kb)
 		return r;
 	if (all_in_effect)
 		return guard[0] ? state_save(&ctx->hr, GUARD, NULL) : 0;
-	if (ctx->reboot != REBOOT_IF_NEEDED || !pending)
+	if (!boot_reboot_allowed(ctx) || !pending)
 		return 0;
 	a = plan_action(ctx, "reboot", NULL, line, NULL);
 	if (!a)

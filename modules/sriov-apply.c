@@ -260,6 +260,22 @@ char *sriov_vf_driver_summary(struct ctx *ctx, const char *pf)
 	return summarize_drivers(drivers);
 }
 
+bool sriov_vfs_wait_for_iommu(struct ctx *ctx, struct action *a, const struct pf_job *j)
+{
+	_cleanup_strv_free_ char **vfs = NULL;
+	const char *iommu;
+
+	if (strcmp(j->vf_driver, "vfio-pci") != 0 || !(iommu = pci_iommu_pending(ctx)) ||
+	    pci_vfs(&ctx->hr, j->addr, &vfs) < 0 || !vfs[0])
+		return false;
+	for (char **v = vfs; *v; v++)
+		if (pci_iommu_group(&ctx->hr, *v) >= 0)
+			return false;
+	action_set_state(a, ACTION_PENDING_REBOOT, "the VFs have no IOMMU group yet: the IOMMU comes with the next boot "
+			 "(%s, pending in this profile)", iommu);
+	return true;
+}
+
 int sriov_vf_driver_apply(struct ctx *ctx, struct action *a)
 {
 	const struct pf_job *j = a->data;
@@ -268,6 +284,8 @@ int sriov_vf_driver_apply(struct ctx *ctx, struct action *a)
 	char failures[1024] = "";
 	int ret = 0, r;
 
+	if (sriov_vfs_wait_for_iommu(ctx, a, j))
+		return 0;
 	r = pci_driver_load(ctx, j->vf_driver);
 	if (r == -EOPNOTSUPP) {
 		action_set_state(a, ACTION_SKIPPED, "%s is not loaded, and modules are loaded only on the real root",

@@ -278,6 +278,8 @@ static int plan_pf(struct ctx *ctx, const struct pf_config *pf, const char *addr
 	a = job_action(ctx, target, drivers_now, drivers_want, sriov_vf_driver_apply, &job);
 	if (!a)
 		return -ENOMEM;
+	if (a->state == ACTION_PENDING && cur > 0)
+		(void)sriov_vfs_wait_for_iommu(ctx, a, &job);
 	if (a->state == ACTION_PENDING && !ctx->hr.is_real &&
 	    !hr_is_dir(&ctx->hr, "/sys/bus/pci/drivers/%s", pf->vf_driver))
 		action_set_state(a, ACTION_SKIPPED, "%s is not loaded, and modules are loaded only on the real root",

@@ -33,5 +33,9 @@ char *sriov_vf_driver_summary(struct ctx *ctx, const char *pf);
 int sriov_numvfs_apply(struct ctx *ctx, struct action *a);
 int sriov_autoprobe_apply(struct ctx *ctx, struct action *a);
 int sriov_vf_driver_apply(struct ctx *ctx, struct action *a);
+/* VFs for vfio-pci without an IOMMU group, while the IOMMU argument of this
+ * profile waits for the next boot: sets a (the VF driver action) to
+ * pending-reboot and returns true. */
+bool sriov_vfs_wait_for_iommu(struct ctx *ctx, struct action *a, const struct pf_job *j);
 
 #endif

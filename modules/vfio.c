@@ -119,15 +119,23 @@ static int group_blockers(const struct hostroot *hr, int group, char *const *tog
 	return n;
 }
 
-/* Why the device must not go to vfio-pci, or NULL. */
+/* Why the device must not go to vfio-pci, or NULL.  *next_boot: only
+ * because the IOMMU this profile turns on is not running yet. */
 static const char *refusal(struct ctx *ctx, const struct hostdeps *deps, const char *addr, char *const *together,
-			   char *buf, size_t len)
+			   char *buf, size_t len, bool *next_boot)
 {
 	char blockers[384];
-	const char *dep;
+	const char *dep, *iommu;
 	uint64_t vfs;
 	int g = pci_iommu_group(&ctx->hr, addr);
 
+	*next_boot = false;
+	if (g < 0 && (iommu = pci_iommu_pending(ctx))) {
+		snprintf(buf, len, "it has no IOMMU group yet: the IOMMU comes with the next boot (%s, pending in this profile)",
+			 iommu);
+		*next_boot = true;
+		return buf;
+	}
 	if (g < 0) {
 		snprintf(buf, len, "it has no IOMMU group: the IOMMU is off (set [kernel] iommu = on or pt, then reboot)");
 		return buf;
@@ -327,7 +335,7 @@ static int deferred_apply(struct ctx *ctx, struct action *a)
 	_cleanup_pci_list_ struct pci_list all = { 0 };
 	struct hostdeps deps = { 0 };
 	_cleanup_strv_free_ char **devs = NULL;
-	char bound[1024] = "", failures[2048] = "", err[256] = "";
+	char bound[1024] = "", failures[2048] = "", err[256] = "", next_boot[1024] = "";
 	int ret = 0, r;
 
 	if (d->sel.kind == PCI_SEL_ID && pci_enumerate(&ctx->hr, &all, err, sizeof(err)) < 0) {
@@ -344,12 +352,17 @@ static int deferred_apply(struct ctx *ctx, struct action *a)
 	for (char **dev = devs; *dev; dev++) {
 		char drv[PCI_DRIVER_MAX], buf[512], why[512];
 		const char *no;
+		bool after_reboot;
 
 		if (pci_driver(&ctx->hr, *dev, drv, sizeof(drv)) == 0 && strcmp(drv, VFIO) == 0) {
 			APPEND(bound, "%s%s", bound[0] ? ", " : "", *dev);
 			continue;
 		}
-		no = refusal(ctx, &deps, *dev, devs, buf, sizeof(buf));
+		no = refusal(ctx, &deps, *dev, devs, buf, sizeof(buf), &after_reboot);
+		if (no && after_reboot) {
+			APPEND(next_boot, "%s%s", next_boot[0] ? ", " : "", *dev);
+			continue;
+		}
 		if (no) {
 			if (c)
 				(void)add_refusal(c, *dev, no, d->force);
@@ -377,6 +390,9 @@ static int deferred_apply(struct ctx *ctx, struct action *a)
 	action_set_current(a, bound[0] ? bound : "none");
 	if (ret < 0)
 		action_set_state(a, ACTION_FAILED, "%s", failures);
+	else if (next_boot[0])
+		action_set_state(a, ACTION_PENDING_REBOOT, "%s: no IOMMU group yet, the IOMMU comes with the next boot (%s, "
+				 "pending in this profile)", next_boot, pci_iommu_pending(ctx));
 	return ret;
 }
 
@@ -386,6 +402,7 @@ static int plan_device(struct ctx *ctx, struct vfio_config *c, const struct host
 	char drv[PCI_DRIVER_MAX], buf[512];
 	const char *why;
 	struct action *a;
+	bool next_boot;
 	int r = pci_driver(&ctx->hr, addr, drv, sizeof(drv));
 
 	if (r < 0) {
@@ -398,7 +415,11 @@ static int plan_device(struct ctx *ctx, struct vfio_config *c, const struct host
 		return -ENOMEM;
 	if (a->state != ACTION_PENDING)
 		return 0;
-	why = refusal(ctx, deps, addr, wanted, buf, sizeof(buf));
+	why = refusal(ctx, deps, addr, wanted, buf, sizeof(buf), &next_boot);
+	if (why && next_boot) {
+		action_set_state(a, ACTION_PENDING_REBOOT, "%s", why);
+		return 0;
+	}
 	if (why && !c->force) {
 		action_set_state(a, ACTION_FAILED, "refused: %s (force = yes overrides)", why);
 		return add_refusal(c, addr, why, false);

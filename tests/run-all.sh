@@ -1,16 +1,16 @@
 #!/bin/bash
 # The test command behind `make check`: unit tests (cmocka), fake-host
-# scenarios, the real-kernel VM suite, lint (cppcheck, clang-tidy), the fuzz
-# targets briefly, unit + scenarios again under ASan+UBSan (build-san), the
+# scenarios, the real-kernel VM suite, the systemd boot test (tests/boot), lint
+# (cppcheck, clang-tidy), the fuzz targets briefly, unit + scenarios again under ASan+UBSan (build-san), the
 # scenarios with hostprep under valgrind; one closing "N passed, N failed".
 # Each part prints its time.
-#   tests/run-all.sh BUILD_DIR [unit|scenario|vm|lint|fuzz|sanitize|valgrind]...
+#   tests/run-all.sh BUILD_DIR [unit|scenario|vm|boot|lint|fuzz|sanitize|valgrind]...
 # FUZZ_CHECK_SECONDS (per target, default 10) and VALGRIND_EVERY (valgrind on
 # every Nth hostprep run of the scenarios, default 3; 1 = all) size the last parts.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=$1; shift
-parts=("$@"); [ ${#parts[@]} -eq 0 ] && parts=(unit scenario vm lint fuzz sanitize valgrind)
+parts=("$@"); [ ${#parts[@]} -eq 0 ] && parts=(unit scenario vm boot lint fuzz sanitize valgrind)
 export HOSTPREP=$PWD/$build/hostprep KMODEL=$PWD/$build/tests/libkmodel.so
 if [ "$build" = build-san ]; then
 	# The sanitizer runtime must come first when the kernel model is preloaded.
@@ -77,6 +77,12 @@ for part in "${parts[@]}"; do
 			VALGRIND_SHIM=$PWD/$build/tests/valgrind-openat2.so \
 			VALGRIND_COUNTER=$(mktemp) HOSTILE_ONE_COMMAND=1
 		  scenarios_parallel; rm -f "$VALGRIND_COUNTER" ) | tee "$log"; count "$log" ;;
+	boot)
+		if [ -x tests/boot/run.sh ]; then
+			tests/boot/run.sh 2>&1 | tee "$log"; count "$log"
+		else
+			echo "  tests/boot/run.sh missing"; total_fail=$((total_fail + 1))
+		fi ;;
 	esac
 	echo "== $part: $((SECONDS - part_t0))s"
 done

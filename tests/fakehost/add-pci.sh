@@ -131,6 +131,8 @@ mkdir -p "$root/sys/bus/pci/drivers" "$root/sys/bus/pci/devices" "$root/sys/kern
 : > "$root/sys/bus/pci/drivers_probe"
 : > "$root/sys/bus/pci/rescan"
 [ -e "$root/.kmodel/pci/ids" ] || { mkdir -p "$root/.kmodel/pci"; : > "$root/.kmodel/pci/ids"; }
+# Without an IOMMU the kernel model gives new VFs no IOMMU group either.
+[ $iommu = 1 ] || : > "$root/.kmodel/pci/no-iommu"
 
 pcidev 0000:00:00.0 8086 3e0f 060000 - 0
 pcidev 0000:00:01.0 8086 1901 060400 pcieport 1

@@ -372,7 +372,7 @@ static void copy_attr(const char *from_addr, const char *attr, const char *dir)
 static void create_vf(const char *pf, int i, const char *pfdir_rel)
 {
 	unsigned dom, bus, dev, fn, rid;
-	char vf[32], dir[PATH_MAX], rel[PATH_MAX], name[PATH_MAX], target[PATH_MAX], v[64];
+	char vf[32], dir[PATH_MAX], rel[PATH_MAX], name[PATH_MAX], target[PATH_MAX], v[64], p_noiommu[PATH_MAX];
 	int g = next_group();
 	FILE *f;
 
@@ -419,6 +419,11 @@ static void create_vf(const char *pf, int i, const char *pfdir_rel)
 	rel_link(rel, name);
 	snprintf(name, sizeof(name), "%s/subsystem", rel);
 	rel_link("sys/bus/pci", name);
+	kmodel_path(p_noiommu, sizeof(p_noiommu), "/.kmodel/pci/no-iommu");
+	if (access(p_noiommu, F_OK) == 0) {
+		(void)probe(vf, NULL);
+		return;
+	}
 	snprintf(name, sizeof(name), "sys/kernel/iommu_groups/%d/devices/%s", g, vf);
 	kmodel_path(target, sizeof(target), "/sys/kernel/iommu_groups/%d/devices", g);
 	mkdir(dirname(strcpy(dir, target)), 0755);

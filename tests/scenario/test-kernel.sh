@@ -325,13 +325,13 @@ test_reboot_guard_across_two_simulated_boots() {
 	assert_eq "$(arg reboot state)" changed
 	assert_contains "$(arg reboot message)" "rebooting for isolcpus=managed_irq,domain,2-7"
 	assert_eq "$(calls)" "update-grub 
-systemctl reboot" "tools run"
+systemctl reboot --no-block" "tools run"
 	assert_contains "$(cat "$ROOT/var/lib/hostprep/reboot-guard")" "boot_id=6b1d2c1e-0000-4000-8000-000000000001"
 	# The reboot did not happen yet (same boot): asking again is not a second reboot.
 	clear_calls
 	hp -p "$P" -j apply --reboot=if-needed
 	assert_rc 2
-	assert_eq "$(calls)" "systemctl reboot" "tools run"
+	assert_eq "$(calls)" "systemctl reboot --no-block" "tools run"
 	# Boot 2 came up with the old command line (say, another entry booted).
 	simulate_boot "root=/dev/sda1 ro quiet" 6b1d2c1e-0000-4000-8000-000000000002
 	clear_calls
@@ -361,7 +361,7 @@ test_reboot_never_is_the_default_and_option_checks() {
 	assert_contains "$err" "--reboot goes with apply"
 	hp -p "$P" apply --reboot=sometimes
 	assert_rc 1
-	assert_contains "$err" "expected never or if-needed"
+	assert_contains "$err" "expected never, if-needed or first-boot"
 }
 
 test_profile_errors_name_file_line_and_touch_nothing() {

@@ -64,7 +64,8 @@ selected() { sed -n 's/.*\[\(.*\)\].*/\1/p' "$1"; }
 # snapshot: print the state hostprep could change, one "path:value" line each, sorted.
 # Only readable and writable attributes (counters such as free_hugepages are read-only and
 # would change by themselves), file contents under /etc, /var/lib, /boot and /run (but
-# /run/vm, the harness's own, and lock files, which hold the last holder's pid), the loaded
+# /run/vm, the harness's own, lock files, which hold the last holder's pid, and hostprep's
+# readiness marker under /run/hostprep, which follows the last apply's profile), the loaded
 # modules, PCI driver bindings and vDPA devices (names, drivers, config: mac, mtu, ...).
 # Extend it when a module gains new targets.
 # shellcheck disable=SC2012 # sysfs names are plain
@@ -83,7 +84,7 @@ snapshot() {
 		grep -H '' /sys/bus/vdpa/devices/*/driver_override 2>/dev/null
 		[ -d /sys/bus/vdpa ] && /sbin/vdpa dev config show 2>/dev/null | sed 's|^|vdpa config:|'
 		sed 's/ .*//; s/^/module:/' /proc/modules
-		find /etc /var/lib /boot /run -path /run/vm -prune -o -type f ! -name '*.lock' \
+		find /etc /var/lib /boot /run -path /run/vm -prune -o -path /run/hostprep -prune -o -type f ! -name '*.lock' \
 			-exec md5sum {} + 2>/dev/null |
 			sed 's/^\([^ ]*\)  \(.*\)/\2:md5 \1/'
 	} | sort

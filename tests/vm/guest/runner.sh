@@ -128,6 +128,16 @@ for DIR in /vm/scenarios/*/; do
 	fi
 done
 
+# The kernel's taint flags after everything ran: a WARNING (W) and the like fail the
+# suite.  O and E (4096, 8192) come from the suite's own out-of-tree test modules.
+SCENARIO=vm
+_taint=$(cat /proc/sys/kernel/tainted)
+if [ $((_taint & ~12288)) = 0 ]; then
+	pass kernel-taint
+else
+	fail kernel-taint "the kernel is tainted ($_taint): $(dmesg | grep -m 4 -E 'WARNING|BUG|taint|Oops' | tr '\n' ' ')"
+fi
+
 say "runner: done, $(grep -c '^PASS' "$RESULTS") passed, $(grep -c '^FAIL' "$RESULTS") failed"
 echo "END $(wc -l <"$RESULTS")" >&3
 exec 3>&-

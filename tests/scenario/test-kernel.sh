@@ -426,3 +426,149 @@ INI
 	hp -p "$P" apply
 	assert_rc 0
 }
+
+# The kernel-args record is written before the configuration changes (what may
+# become ours) and after (what is ours): a SIGKILL at any rename leaves a
+# record that still names every argument hostprep put there, so dropping one
+# from the profile removes it.
+two_args() {
+	profile p.ini <<'INI'
+[kernel]
+nohz_full = 4-7
+rcu_nocbs = 4-7
+INI
+}
+drop_rcu_nocbs() {
+	profile q.ini <<'INI'
+[kernel]
+nohz_full = 4-7
+INI
+	hp -p "$P" apply
+	assert_rc 2
+}
+
+# nohz_full and rcu_nocbs applied, then the profile swaps rcu_nocbs for
+# isolcpus: the record before names all three, the record after two.
+swap_args() {
+	hp -p "$P" apply; assert_rc 2
+	profile r.ini <<'INI'
+[kernel]
+nohz_full = 4-7
+isolcpus = 2-3
+INI
+}
+drop_isolcpus() {
+	profile s.ini <<'INI'
+[kernel]
+nohz_full = 4-7
+INI
+	hp -p "$P" apply
+	assert_rc 2
+}
+
+test_kernel_cmdline_record_survives_a_kill_at_every_rename() {
+	for n in 1 2; do
+		mkhost; boot kernel-cmdline; two_args
+		hp_inject "rename:signal=SIGKILL:when=$n" -p "$P" apply
+		assert_eq "$rc" 137 "exit status of the apply killed at rename $n"
+		hp -p "$P" apply
+		[ "$rc" = 0 ] || [ "$rc" = 2 ] || fail "kill at rename $n: the next apply exits $rc"
+		assert_file /etc/kernel/cmdline "root=/dev/sda1 ro quiet nohz_full=4-7 rcu_nocbs=4-7"
+		assert_file /var/lib/hostprep/kernel-args "nohz_full=4-7
+rcu_nocbs=4-7"
+		hp -p "$P" apply
+		assert_rc 0
+		drop_rcu_nocbs
+		assert_file /etc/kernel/cmdline "root=/dev/sda1 ro quiet nohz_full=4-7"
+		assert_file /var/lib/hostprep/kernel-args "nohz_full=4-7"
+	done
+	# A change: the record before, /etc/kernel/cmdline, the record after.
+	for n in 1 2 3; do
+		mkhost; boot kernel-cmdline; two_args; swap_args
+		hp_inject "rename:signal=SIGKILL:when=$n" -p "$P" apply
+		assert_eq "$rc" 137 "exit status of the change killed at rename $n"
+		hp -p "$P" apply
+		[ "$rc" = 0 ] || [ "$rc" = 2 ] || fail "change killed at rename $n: the next apply exits $rc"
+		assert_file /etc/kernel/cmdline "root=/dev/sda1 ro quiet nohz_full=4-7 isolcpus=2-3"
+		assert_file /var/lib/hostprep/kernel-args "isolcpus=2-3
+nohz_full=4-7"
+		hp -p "$P" apply
+		assert_rc 0
+		drop_isolcpus
+		assert_file /etc/kernel/cmdline "root=/dev/sda1 ro quiet nohz_full=4-7"
+	done
+}
+
+test_grubby_record_survives_a_kill_at_every_rename() {
+	mkhost; boot bls; two_args
+	hp_inject "rename:signal=SIGKILL:when=1" -p "$P" apply
+	assert_eq "$rc" 137 "exit status of the apply killed at the record"
+	hp -p "$P" apply
+	assert_rc 2
+	assert_file /var/lib/hostprep/kernel-args "nohz_full=4-7
+rcu_nocbs=4-7"
+	hp -p "$P" apply
+	assert_rc 0
+	# A change: the record before, grubby, the record after.
+	for n in 1 2; do
+		mkhost; boot bls; two_args; swap_args
+		hp_inject "rename:signal=SIGKILL:when=$n" -p "$P" apply
+		assert_eq "$rc" 137 "exit status of the change killed at rename $n"
+		hp -p "$P" apply
+		[ "$rc" = 0 ] || [ "$rc" = 2 ] || fail "change killed at rename $n: the next apply exits $rc"
+		assert_eq "$(grep ^options "$ROOT"/boot/loader/entries/*.conf)" \
+			"options root=/dev/sda1 ro quiet nohz_full=4-7 isolcpus=2-3"
+		assert_file /var/lib/hostprep/kernel-args "isolcpus=2-3
+nohz_full=4-7"
+		hp -p "$P" apply
+		assert_rc 0
+		drop_isolcpus
+		assert_eq "$(grep ^options "$ROOT"/boot/loader/entries/*.conf)" "options root=/dev/sda1 ro quiet nohz_full=4-7"
+	done
+}
+
+test_kernel_cmdline_record_write_failure_is_a_failed_action() {
+	mkhost; boot kernel-cmdline; two_args
+	# The first rename is the record, before /etc/kernel/cmdline.
+	hp_inject 'rename:error=EROFS:when=1' -p "$P" -j apply
+	assert_rc 4
+	assert_eq "$(arg /etc/kernel/cmdline state)" failed
+	assert_contains "$(arg /etc/kernel/cmdline message)" \
+		"recording our arguments under /var/lib/hostprep: Read-only file system"
+	assert_file /etc/kernel/cmdline "root=/dev/sda1 ro quiet"
+}
+
+test_kernel_unreadable_record_is_a_failed_action_not_an_empty_one() {
+	mkhost; boot kernel-cmdline; two_args
+	hp -p "$P" apply; assert_rc 2
+	# /var/lib/hostprep cannot be read: nothing may be taken for "owns nothing".
+	mv "$ROOT/var/lib/hostprep" "$ROOT/var/lib/hostprep.d"; : > "$ROOT/var/lib/hostprep"
+	drop_rcu() { profile q.ini <<'INI'
+[kernel]
+nohz_full = 4-7
+INI
+	}
+	drop_rcu; snapshot
+	hp -p "$P" -j apply
+	assert_rc 4
+	assert_contains "$(arg /etc/kernel/cmdline message)" "reading what hostprep owns in /etc/kernel/cmdline"
+	assert_unchanged
+}
+
+test_kernel_cmdline_final_record_failure_after_the_write_is_exit_6() {
+	mkhost; boot kernel-cmdline; two_args; swap_args
+	# Renames: the record before, /etc/kernel/cmdline, the record after.
+	hp_inject 'rename:error=EROFS:when=3' -p "$P" -j apply
+	assert_rc 6
+	assert_eq "$(arg /etc/kernel/cmdline state)" failed
+	assert_contains "$(arg /etc/kernel/cmdline message)" "Read-only file system"
+	assert_eq "$(arg isolcpus state)" pending-reboot
+	assert_file /etc/kernel/cmdline "root=/dev/sda1 ro quiet nohz_full=4-7 isolcpus=2-3"
+	hp -p "$P" apply
+	assert_rc 2
+	assert_file /var/lib/hostprep/kernel-args "isolcpus=2-3
+nohz_full=4-7"
+	assert_idempotent
+	drop_isolcpus
+	assert_file /etc/kernel/cmdline "root=/dev/sda1 ro quiet nohz_full=4-7"
+}

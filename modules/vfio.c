@@ -124,6 +124,7 @@ static const char *refusal(struct ctx *ctx, const struct hostdeps *deps, const c
 			   char *buf, size_t len)
 {
 	char blockers[384];
+	char depbuf[512];
 	const char *dep;
 	uint64_t vfs;
 	int g = pci_iommu_group(&ctx->hr, addr);
@@ -137,7 +138,7 @@ static const char *refusal(struct ctx *ctx, const struct hostdeps *deps, const c
 			 g, blockers);
 		return buf;
 	}
-	if ((dep = hostdeps_reason(deps, addr))) {
+	if ((dep = hostdeps_refusal(&ctx->hr, deps, addr, depbuf, sizeof(depbuf)))) {
 		snprintf(buf, len, "the host depends on it: it %s", dep);
 		return buf;
 	}
@@ -349,6 +350,13 @@ static int deferred_apply(struct ctx *ctx, struct action *a)
 			APPEND(bound, "%s%s", bound[0] ? ", " : "", *dev);
 			continue;
 		}
+		if ((no = hostdeps_never_bind(&ctx->hr, *dev, buf, sizeof(buf)))) {
+			if (c)
+				(void)add_refusal(c, *dev, no, false);
+			APPEND(failures, "%s%s: refused: %s", failures[0] ? "; " : "", *dev, no);
+			RET_GATHER(ret, -EPERM);
+			continue;
+		}
 		no = refusal(ctx, &deps, *dev, devs, buf, sizeof(buf));
 		if (no) {
 			if (c)
@@ -398,6 +406,10 @@ static int plan_device(struct ctx *ctx, struct vfio_config *c, const struct host
 		return -ENOMEM;
 	if (a->state != ACTION_PENDING)
 		return 0;
+	if ((why = hostdeps_never_bind(&ctx->hr, addr, buf, sizeof(buf)))) {
+		action_set_state(a, ACTION_FAILED, "refused: %s", why);
+		return add_refusal(c, addr, why, false);
+	}
 	why = refusal(ctx, deps, addr, wanted, buf, sizeof(buf));
 	if (why && !c->force) {
 		action_set_state(a, ACTION_FAILED, "refused: %s (force = yes overrides)", why);
@@ -484,7 +496,8 @@ static int vfio_plan(struct ctx *ctx, void *config)
 	if (wanted[0] && (r = hostdeps_collect(&ctx->hr, &deps)) < 0)
 		goto out;
 	for (char **u = deps.unresolved; u && *u; u++)
-		ctx_warn(ctx, "vfio: cannot tell which PCI device holds %s; that device is not protected", *u);
+		ctx_warn(ctx, "vfio: cannot tell which PCI device holds %s; every mass-storage controller is refused "
+			 "unless force = yes", *u);
 	for (char **d = wanted; *d; d++)
 		if ((r = plan_device(ctx, c, &deps, *d, wanted)) < 0)
 			goto out;

@@ -367,7 +367,7 @@ int sriov_vf_driver_apply(struct ctx *ctx, struct action *a)
 		return r;
 	}
 	for (char **v = vfs; *v; v++) {
-		char drv[PCI_DRIVER_MAX], step[256] = "", why[256];
+		char drv[PCI_DRIVER_MAX], step[512] = "", why[256];
 
 		if (pci_driver(&ctx->hr, *v, drv, sizeof(drv)) == 0 && strcmp(drv, j->vf_driver) == 0)
 			continue;
@@ -379,8 +379,8 @@ int sriov_vf_driver_apply(struct ctx *ctx, struct action *a)
 		}
 		r = pci_bind(&ctx->hr, *v, j->vf_driver, step, sizeof(step));
 		if (r < 0) {
-			snprintf(failures + strlen(failures), sizeof(failures) - strlen(failures), "%s%s: %s: %s",
-				 failures[0] ? "; " : "", *v, step, strerror(-r));
+			snprintf(failures + strlen(failures), sizeof(failures) - strlen(failures), "%s%s: %s",
+				 failures[0] ? "; " : "", *v, step);
 			RET_GATHER(ret, r);
 		}
 	}

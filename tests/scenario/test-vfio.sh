@@ -287,34 +287,92 @@ INI
 	assert_eq "$(writes)" "" "writes"
 }
 
-test_vfio_failed_bind_is_reported_and_can_be_rolled_back() {
+# A bind that fails half way puts the device back: driver_override as it was,
+# the original driver bound again, no record claiming it.
+fail_write() { mkdir -p "$ROOT/.kmodel/fail${1%/*}"; echo "$2" > "$ROOT/.kmodel/fail$1"; }
+
+test_vfio_failed_probe_restores_the_original_driver_and_drops_the_record() {
 	pcihost; vfio 0000:03:00.1
-	mkdir -p "$ROOT/.kmodel/fail/sys/bus/pci"
-	echo 19 > "$ROOT/.kmodel/fail/sys/bus/pci/drivers_probe"
+	fail_write /sys/bus/pci/drivers_probe 19
 	hp -p "$P" -j apply
-	# Unbound from ixgbe, then the probe failed: a change and a failure.
-	assert_rc 6
-	assert_eq "$(action 0000:03:00.1 message)" "writing drivers_probe: No such device"
-	assert_eq "$(action 0000:03:00.1 current)" none
+	# Unbound from ixgbe, the probe failed, ixgbe bound again: nothing moved.
+	assert_rc 4
+	assert_eq "$(action 0000:03:00.1 message)" \
+		"writing drivers_probe: No such device (back on ixgbe, driver_override restored)"
+	assert_eq "$(action 0000:03:00.1 current)" ixgbe
+	assert_eq "$(jqo .changed)" false
+	assert_eq "$(driver_of 0000:03:00.1)" ixgbe
+	assert_file /sys/bus/pci/devices/0000:03:00.1/driver_override "(null)"
+	[ ! -e "$ROOT/var/lib/hostprep/vfio" ] || fail "record left: $(cat "$ROOT/var/lib/hostprep/vfio")"
 	rm "$ROOT/.kmodel/fail/sys/bus/pci/drivers_probe"
-	profile none.ini <<'INI'
-[thp]
-enabled = madvise
-INI
 	hp -p "$P" apply
 	assert_rc 2
+	assert_eq "$(driver_of 0000:03:00.1)" vfio-pci
+}
+
+test_vfio_failed_unbind_restores_the_override() {
+	pcihost; vfio 0000:03:00.1
+	fail_write /sys/bus/pci/drivers/ixgbe/unbind 16
+	hp -p "$P" -j apply
+	assert_file /sys/bus/pci/devices/0000:03:00.1/driver_override "(null)"
+	[ ! -e "$ROOT/var/lib/hostprep/vfio" ] || fail "record left"
+	assert_rc 4
+	assert_eq "$(action 0000:03:00.1 message)" \
+		"unbinding from ixgbe: Device or resource busy (still on ixgbe, driver_override restored)"
 	assert_eq "$(driver_of 0000:03:00.1)" ixgbe
+}
+
+test_vfio_failed_restore_is_a_change() {
+	pcihost; vfio 0000:03:00.1
+	fail_write /sys/bus/pci/drivers_probe 19
+	fail_write /sys/bus/pci/drivers/ixgbe/bind 19
+	hp -p "$P" -j apply
+	# Unbound from ixgbe and nothing could bind it again: a change and a failure.
+	assert_rc 6
+	assert_eq "$(action 0000:03:00.1 current)" none
+	assert_eq "$(action 0000:03:00.1 previous)" ixgbe
+	assert_contains "$(action 0000:03:00.1 message)" \
+		"writing drivers_probe: No such device; binding ixgbe again failed (No such device): the device has no driver now"
+	assert_file /sys/bus/pci/devices/0000:03:00.1/driver_override "(null)"
+	[ ! -e "$ROOT/var/lib/hostprep/vfio" ] || fail "record left"
+}
+
+test_vfio_two_function_group_with_a_failing_sibling() {
+	pcihost; vfio "65:00.0, 65:00.1"
+	fail_write /sys/bus/pci/drivers/snd_hda_intel/unbind 16
+	hp -p "$P" -j apply
+	assert_file /sys/bus/pci/devices/0000:65:00.1/driver_override "(null)"
+	assert_file /var/lib/hostprep/vfio "0000:65:00.0 nouveau"
+	assert_rc 6
+	assert_eq "$(action 0000:65:00.0 state)" changed
+	assert_eq "$(driver_of 0000:65:00.0)" vfio-pci
+	assert_eq "$(action 0000:65:00.1 state)" failed
+	assert_contains "$(action 0000:65:00.1 message)" \
+		"unbinding from snd_hda_intel: Device or resource busy (still on snd_hda_intel, driver_override restored)"
+	assert_contains "$(action 0000:65:00.1 message)" "IOMMU group 1 is not viable while it stays on snd_hda_intel"
+	assert_eq "$(driver_of 0000:65:00.1)" snd_hda_intel
+	assert_file /sys/bus/pci/devices/0000:65:00.1/driver_override "(null)"
+	assert_file /var/lib/hostprep/vfio "0000:65:00.0 nouveau"
+	assert_eq "$(jqo '.capabilities.vfio.devices[0].viable')" false
+	# Once the sibling lets go, the next apply completes the group.
+	rm "$ROOT/.kmodel/fail/sys/bus/pci/drivers/snd_hda_intel/unbind"
+	hp -p "$P" apply
+	assert_rc 2
+	assert_eq "$(driver_of 0000:65:00.1)" vfio-pci
+	assert_idempotent
 }
 
 test_vfio_device_that_does_not_bind_is_failed() {
 	pcihost
-	# Forced past "no IOMMU group": vfio-pci's probe then fails and the device stays unbound.
+	# Forced past "no IOMMU group": vfio-pci's probe then fails; ixgbe takes it back.
 	rm "$ROOT/sys/devices/pci0000:00/0000:03:00.1/iommu_group"
 	vfio 0000:03:00.1 "force = yes"
 	hp -p "$P" -j apply
-	assert_rc 6
-	assert_eq "$(action 0000:03:00.1 message)" "probing: the device is bound to no driver, not vfio-pci: No such device"
-	assert_eq "$(action 0000:03:00.1 current)" none
+	assert_rc 4
+	assert_eq "$(action 0000:03:00.1 message)" \
+		"probing: the device is bound to no driver, not vfio-pci (back on ixgbe, driver_override restored)"
+	assert_eq "$(action 0000:03:00.1 current)" ixgbe
+	assert_file /sys/bus/pci/devices/0000:03:00.1/driver_override "(null)"
 }
 
 test_vfio_selectors_no_match_and_malformed() {

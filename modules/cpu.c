@@ -84,30 +84,73 @@ static void free_group(void *p)
 	free(g);
 }
 
+static int read_space_cpus(struct ctx *ctx, const char *policy, struct cpuset *set);
+
+/* The governors the group's policies read now: "performance" when one,
+ * else "performance (cpus 0-6), powersave (cpus 7)". */
+static char *governors_now(struct ctx *ctx, const struct governor_group *g)
+{
+	struct { char governor[64]; struct cpuset cpus; } seen[16];
+	char out[1024] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n; i++) {
+		char gov[64];
+		struct cpuset cpus;
+		size_t k;
+
+		if (hr_read_line(&ctx->hr, gov, sizeof(gov), CPUFREQ_DIR "/%s/scaling_governor", g->policies[i]) < 0)
+			snprintf(gov, sizeof(gov), "unreadable");
+		if (read_space_cpus(ctx, g->policies[i], &cpus) < 0)
+			cpuset_zero(&cpus);
+		for (k = 0; k < n && strcmp(seen[k].governor, gov) != 0; k++)
+			;
+		if (k == n) {
+			if (n == ARRAY_SIZE(seen))
+				continue;
+			snprintf(seen[n].governor, sizeof(seen[n].governor), "%s", gov);
+			cpuset_zero(&seen[n++].cpus);
+		}
+		cpuset_foreach(c, &cpus) cpuset_set(&seen[k].cpus, c);
+	}
+	if (n == 1)
+		return strdup(seen[0].governor);
+	for (size_t k = 0; k < n; k++) {
+		char list[256];
+
+		cpuset_format(&seen[k].cpus, list, sizeof(list));
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s (cpus %s)", k ? ", " : "", seen[k].governor,
+			 list);
+	}
+	return strdup(out);
+}
+
 static int gov_apply(struct ctx *ctx, struct action *a)
 {
 	struct governor_group *g = a->data;
+	_cleanup_free_ char *now = NULL;
 	int ret = 0;
 	char bad[512] = "";
 
 	for (size_t i = 0; i < g->n; i++) {
-		char rb[64];
+		char rb[64], why[128];
 		int r = hr_write_attr(&ctx->hr, a->desired, rb, sizeof(rb), CPUFREQ_DIR "/%s/scaling_governor",
 				      g->policies[i]);
 
-		if (r == 0 && strcmp(rb, a->desired) != 0)
-			r = -EIO;
-		if (r < 0) {
-			size_t l = strlen(bad);
-			snprintf(bad + l, sizeof(bad) - l, "%s%s: %s", l ? "; " : "", g->policies[i],
-				 r == -EIO ? "reads back another governor" : strerror(-r));
-			RET_GATHER(ret, r);
-		}
+		if (r < 0)
+			snprintf(why, sizeof(why), "%s", strerror(-r));
+		else if (strcmp(rb, a->desired) != 0)
+			snprintf(why, sizeof(why), "the kernel took it, but it reads back %s", rb);
+		else
+			continue;
+		snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad), "%s%s: %s", bad[0] ? "; " : "", g->policies[i], why);
+		RET_GATHER(ret, r < 0 ? r : -EIO);
 	}
+	/* What the policies read now: some may have moved before one failed. */
+	now = governors_now(ctx, g);
+	action_set_current(a, now);
 	if (ret < 0)
 		action_set_state(a, ACTION_FAILED, "setting governor %s: %s", a->desired, bad);
-	else
-		action_set_current(a, a->desired);   /* every policy read back as desired */
 	return ret;
 }
 

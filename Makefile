@@ -6,7 +6,7 @@ UNITDIR ?= /lib/systemd/system
 SYSCONFDIR ?= /etc
 DESTDIR ?=
 
-PKGS := inih libpci libudev libkmod libnl-3.0 libnl-genl-3.0 json-c
+PKGS := inih libpci libudev libkmod libnl-3.0 libnl-genl-3.0 libnl-route-3.0 json-c
 CC ?= cc
 CFLAGS ?= -O2 -g
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wstrict-prototypes
@@ -29,7 +29,7 @@ KMODEL := $(BUILD)/tests/libkmodel.so
 
 # Debian packages that building and testing need (the VM suite's list is its own file).
 DEB_DEPS := build-essential pkg-config libinih-dev libpci-dev libudev-dev libkmod-dev \
-	libnl-3-dev libnl-genl-3-dev libjson-c-dev libcmocka-dev util-linux busybox-static jq time bc \
+	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libjson-c-dev libcmocka-dev util-linux busybox-static jq time bc \
 	$(shell cat tests/vm/deps.txt 2>/dev/null)
 # PCI names in reports (libpci reads pci.ids); lspci cross-checks the fake PCI trees.
 DEB_DEPS += pci.ids pciutils

@@ -6,6 +6,7 @@
 
 #include "hostdeps.h"
 #include "hostroot.h"
+#include "route-nl.h"
 #include "util.h"
 
 #define MAX_DEPTH 8
@@ -206,18 +207,40 @@ static int add_iface(const struct hostroot *hr, struct hostdeps *d, char ***seen
 	return 0;
 }
 
+/* On the real root every routing table over rtnetlink; under another root
+ * (and when netlink fails) the files, which show the main table only. */
 static int add_routes(const struct hostroot *hr, struct hostdeps *d)
 {
 	_cleanup_strv_free_ char **seen = calloc(1, sizeof(char *));
 	const char *files[] = { "/proc/net/route", "/proc/net/ipv6_route" };
-	int ret = 0;
+	int ret = 0, r;
 
 	if (!seen)
 		return -ENOMEM;
+	if (hr->is_real) {
+		_cleanup_strv_free_ char **ifaces = NULL, **unknown = NULL;
+
+		r = route_nl_default_ifaces(&ifaces, &unknown);
+		if (r == -ENOMEM)
+			return r;
+		if (r == 0) {
+			for (char **u = unknown; *u; u++) {
+				char line[256];
+
+				snprintf(line, sizeof(line), "cannot tell which interface carries %s; that interface is "
+					 "not protected", *u);
+				RET_GATHER(ret, strv_add_unique(&d->warnings, line));
+			}
+			for (char **f = ifaces; *f; f++)
+				RET_GATHER(ret, add_iface(hr, d, &seen, *f, *f, 0));
+			return ret;
+		}
+		RET_GATHER(ret, strv_add_unique(&d->warnings, "reading the routing tables over rtnetlink failed: only "
+					       "the main table (/proc/net/route) was read"));
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		_cleanup_free_ char *text = NULL;
 		_cleanup_strv_free_ char **ifaces = NULL;
-		int r;
 
 		if (hr_read(hr, &text, "%s", files[i]) < 0)
 			continue;
@@ -425,8 +448,11 @@ int hostdeps_collect(const struct hostroot *hr, struct hostdeps *ret)
 
 	memset(ret, 0, sizeof(*ret));
 	ret->unresolved = calloc(1, sizeof(char *));
-	if (!ret->unresolved)
+	ret->warnings = calloc(1, sizeof(char *));
+	if (!ret->unresolved || !ret->warnings) {
+		hostdeps_free(ret);
 		return -ENOMEM;
+	}
 	RET_GATHER(r, add_routes(hr, ret));
 	RET_GATHER(r, add_storage(hr, ret));
 	if (r == -ENOMEM) {
@@ -440,6 +466,7 @@ void hostdeps_free(struct hostdeps *d)
 {
 	free(d->v);
 	strv_free(d->unresolved);
+	strv_free(d->warnings);
 	memset(d, 0, sizeof(*d));
 }
 

@@ -1,5 +1,7 @@
 /* PCI devices the host itself depends on: the ones behind the interfaces that
- * carry a default route (with the lowers of bonds, bridges and VLANs) and
+ * carry a default route in any routing table (rtnetlink on the real root,
+ * /proc/net/route and ipv6_route under --root; with the lowers of bonds,
+ * bridges and VLANs) and
  * behind the block devices of /, /boot, /boot/efi and active swap (by their
  * device numbers in /proc/self/mountinfo through /sys/dev/block, and through
  * device-mapper and md slaves).  Read from files, so they follow --root.
@@ -24,6 +26,7 @@ struct hostdeps {
 	struct hostdep *v;
 	size_t n;
 	char **unresolved;        /* storage that could not be traced to a device (strv) */
+	char **warnings;          /* about routes that could not be read or traced (strv) */
 };
 
 int hostdeps_collect(const struct hostroot *hr, struct hostdeps *ret);

@@ -540,6 +540,8 @@ static int vfio_plan(struct ctx *ctx, void *config)
 	}
 	if (wanted[0] && (r = hostdeps_collect(&ctx->hr, &deps)) < 0)
 		goto out;
+	for (char **w = deps.warnings; w && *w; w++)
+		ctx_warn(ctx, "vfio: %s", *w);
 	for (char **u = deps.unresolved; u && *u; u++)
 		ctx_warn(ctx, "vfio: cannot tell which PCI device holds %s; every mass-storage controller is refused "
 			 "unless force = yes", *u);

@@ -103,6 +103,14 @@ pcidev() {
 	fi
 }
 
+# The IOMMU unit the kernel registered (/sys/class/iommu), named as the
+# firmware's table makes the kernel name it: dmarN for VT-d, ivhdN for AMD-Vi.
+if [ $iommu = 1 ]; then
+	unit=dmar0; [ -e "$root/sys/firmware/acpi/tables/IVRS" ] && unit=ivhd0
+	mkdir -p "$root/sys/devices/virtual/iommu/$unit"
+	link sys/devices/virtual/iommu/$unit sys/class/iommu/$unit
+fi
+
 ids() { mkdir -p "$root/.kmodel/pci"; printf '%s %s\n' "$1" "$2" >> "$root/.kmodel/pci/ids"; }
 
 # netdev ADDR|virtual IFNAME [operstate] [flags]

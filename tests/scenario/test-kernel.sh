@@ -307,15 +307,75 @@ INI
 	assert_contains "$(jqo '.warnings[]')" "reserving 4 1G pages spread over the nodes"
 }
 
-test_amd_iommu_and_vendor() {
-	mkhost --vendor amd; boot grub
-	profile p.ini <<'INI'
+# IOMMU arguments by the firmware table the kernel itself goes by (ACPI DMAR:
+# Intel VT-d; IVRS: AMD-Vi, on by default), never by the CPU vendor.
+iommu() { profile p.ini <<INI
 [kernel]
-iommu = on
+iommu = $1
 INI
+}
+iommu_args() { jqo '[.actions[] | select(.module=="kernel" and (.target | test("iommu"))) | .desired] | join(" ")'; }
+
+test_iommu_amd_vi_on_adds_nothing_pt_and_off_are_valid() {
+	mkhost --vendor amd; boot grub
+	iommu on
 	hp -p "$P" -j audit
-	assert_eq "$(arg amd_iommu desired)" "amd_iommu=on"
-	assert_eq "$(jqo '[.actions[] | select(.target=="iommu")] | length')" 0
+	assert_rc 0
+	assert_eq "$(iommu_args)" "" "arguments for iommu = on"
+	assert_not_contains "$out" "amd_iommu=on"
+	iommu pt
+	hp -p "$P" -j audit
+	assert_eq "$(iommu_args)" "iommu=pt" "arguments for iommu = pt"
+	iommu off
+	hp -p "$P" -j audit
+	assert_eq "$(iommu_args)" "amd_iommu=off" "arguments for iommu = off"
+}
+
+test_iommu_follows_the_dmar_table_not_the_cpu_vendor() {
+	# QEMU under TCG: the CPU says AMD, the emulated IOMMU is Intel's.
+	mkhost --vendor amd --iommu-table dmar; boot grub
+	iommu pt
+	hp -p "$P" -j audit
+	assert_eq "$(iommu_args)" "intel_iommu=on iommu=pt"
+	iommu off
+	hp -p "$P" -j audit
+	assert_eq "$(iommu_args)" "intel_iommu=off"
+}
+
+test_iommu_without_a_firmware_table_warns_and_adds_nothing() {
+	mkhost --iommu-table none; boot grub
+	iommu pt
+	hp -p "$P" -j audit
+	assert_rc 0
+	assert_eq "$(iommu_args)" ""
+	assert_contains "$(jqo '.warnings[]')" "the firmware describes no IOMMU (no ACPI DMAR or IVRS table)"
+}
+
+test_iommu_without_acpi_tables_goes_by_the_cpu_vendor() {
+	# An image prepared offline: no /sys/firmware/acpi to go by.
+	mkhost --vendor amd --iommu-table absent; boot grub
+	iommu pt
+	hp -p "$P" -j audit
+	assert_eq "$(iommu_args)" "iommu=pt"
+	assert_contains "$(jqo '.warnings[]')" "no ACPI tables under /sys/firmware/acpi/tables: going by the CPU vendor (AuthenticAMD)"
+	rm -rf "$T/root"; mkhost --iommu-table absent; boot grub
+	hp -p "$P" -j audit
+	assert_eq "$(iommu_args)" "intel_iommu=on iommu=pt"
+}
+
+test_iommu_report_names_the_active_iommu() {
+	pcihost
+	hp -j report
+	assert_eq "$(jqo '.capabilities.iommu | [.enabled, .firmware_table, .active, (.units | join(","))] | join("|")')" \
+		"true|DMAR|intel-vt-d|dmar0"
+	rm -rf "$T/root"; mkhost --vendor amd; "$TESTS_DIR/fakehost/add-pci.sh" "$ROOT"
+	hp -j report
+	assert_eq "$(jqo '.capabilities.iommu | [.firmware_table, .active, (.units | join(","))] | join("|")')" \
+		"IVRS|amd-vi|ivhd0"
+	rm -rf "$T/root"; mkhost --iommu-table none
+	hp -j report
+	assert_eq "$(jqo '.capabilities.iommu | [.enabled, .firmware_table, .active, (.units | join(","))] | join("|")')" \
+		"false|||"
 }
 
 test_reboot_guard_across_two_simulated_boots() {
@@ -468,7 +528,7 @@ INI
 
 test_kernel_cmdline_record_survives_a_kill_at_every_rename() {
 	for n in 1 2; do
-		mkhost; boot kernel-cmdline; two_args
+		rm -rf "$T/root"; mkhost; boot kernel-cmdline; two_args
 		hp_inject "rename:signal=SIGKILL:when=$n" -p "$P" apply
 		assert_eq "$rc" 137 "exit status of the apply killed at rename $n"
 		hp -p "$P" apply
@@ -484,7 +544,7 @@ rcu_nocbs=4-7"
 	done
 	# A change: the record before, /etc/kernel/cmdline, the record after.
 	for n in 1 2 3; do
-		mkhost; boot kernel-cmdline; two_args; swap_args
+		rm -rf "$T/root"; mkhost; boot kernel-cmdline; two_args; swap_args
 		hp_inject "rename:signal=SIGKILL:when=$n" -p "$P" apply
 		assert_eq "$rc" 137 "exit status of the change killed at rename $n"
 		hp -p "$P" apply
@@ -511,7 +571,7 @@ rcu_nocbs=4-7"
 	assert_rc 0
 	# A change: the record before, grubby, the record after.
 	for n in 1 2; do
-		mkhost; boot bls; two_args; swap_args
+		rm -rf "$T/root"; mkhost; boot bls; two_args; swap_args
 		hp_inject "rename:signal=SIGKILL:when=$n" -p "$P" apply
 		assert_eq "$rc" 137 "exit status of the change killed at rename $n"
 		hp -p "$P" apply

@@ -490,7 +490,7 @@ INI
 # and dropping the PF still removes the VFs.
 test_sriov_record_survives_a_kill_at_every_rename() {
 	for n in 1 2; do
-		pcihost
+		rm -rf "$T/root"; pcihost
 		profile p.ini <<'INI'
 [sriov 0000:03:00.0]
 numvfs = 2

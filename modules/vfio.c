@@ -301,8 +301,11 @@ static int restore_apply(struct ctx *ctx, struct action *a)
 		drv[0] = '\0';
 	action_set_current(a, drv[0] ? drv : "none");
 	r = record_update(ctx, j->addr, NULL);
-	if (r < 0)
-		ctx_warn(ctx, "vfio %s: updating /var/lib/hostprep/" STATE_NAME ": %s", j->addr, strerror(-r));
+	if (r < 0) {
+		action_set_state(a, ACTION_FAILED, "released from " VFIO ", but updating /var/lib/hostprep/" STATE_NAME
+				 ": %s", strerror(-r));
+		return r;
+	}
 	if (strcmp(a->current, j->original) != 0) {
 		action_set_state(a, ACTION_FAILED, "released from " VFIO ", but the kernel bound it to %s, not %s",
 				 a->current, j->original);

@@ -435,3 +435,21 @@ INI
 	assert_rc 4
 	assert_eq "$(action 8086:10ed message)" "no device matches 8086:10ed"
 }
+
+test_vfio_restore_whose_record_update_fails_is_failed() {
+	pcihost; vfio 0000:03:00.1
+	hp -p "$P" apply; assert_rc 2
+	profile none.ini <<'INI'
+[thp]
+enabled = madvise
+INI
+	# The record's last line goes: an unlink.
+	INJECT_PATH=$ROOT/var/lib/hostprep/vfio hp_inject 'unlink:error=EROFS:when=1' -p "$P" -j apply
+	# Back on ixgbe (a change), but the record still claims it: a failure too.
+	assert_rc 6
+	assert_eq "$(action 0000:03:00.1 state)" failed
+	assert_contains "$(action 0000:03:00.1 message)" "updating /var/lib/hostprep/vfio: Read-only file system"
+	assert_eq "$(driver_of 0000:03:00.1)" ixgbe
+	hp -p "$P" apply
+	assert_rc 0
+}

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,23 @@ static void unescape_octal(char *s)
 	*o = '\0';
 }
 
+/* "259:3" */
+static int parse_devno(const char *s, unsigned *major, unsigned *minor)
+{
+	char maj[16];
+	const char *colon = strchr(s, ':');
+	uint64_t a, b;
+
+	if (!colon || (size_t)(colon - s) >= sizeof(maj))
+		return -EINVAL;
+	snprintf(maj, sizeof(maj), "%.*s", (int)(colon - s), s);
+	if (parse_u64_range(maj, 0, UINT_MAX, &a) < 0 || parse_u64_range(colon + 1, 0, UINT_MAX, &b) < 0)
+		return -EINVAL;
+	*major = (unsigned)a;
+	*minor = (unsigned)b;
+	return 0;
+}
+
 static int parse_mount(const char *line, bool mountinfo, struct mount_entry *m)
 {
 	_cleanup_strv_free_ char **f = strv_split(line, " ");
@@ -112,7 +130,7 @@ static int parse_mount(const char *line, bool mountinfo, struct mount_entry *m)
 		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER-OPTIONS */
 		while (dash < n && strcmp(f[dash], "-") != 0)
 			dash++;
-		if (n < 7 || dash + 2 >= n || sscanf(f[2], "%u:%u", &m->major, &m->minor) != 2)
+		if (n < 7 || dash + 2 >= n || parse_devno(f[2], &m->major, &m->minor) < 0)
 			return -EINVAL;
 		m->devno = true;
 		snprintf(m->point, sizeof(m->point), "%s", f[4]);
@@ -297,10 +315,10 @@ static int add_nvme_subsystem(const struct hostroot *hr, struct hostdeps *d, con
 		return -ENOENT;
 	for (char **e = entries; *e; e++) {
 		char link[4096], addr[PCI_ADDR_MAX];
-		unsigned n;
-		char tail;
+		uint64_t n;
 
-		if (sscanf(*e, "nvme%u%c", &n, &tail) != 1 ||
+		/* Controllers are nvmeN; the namespaces beside them are nvmeNnM. */
+		if (strncmp(*e, "nvme", 4) != 0 || parse_u64_range(*e + 4, 0, UINT_MAX, &n) < 0 ||
 		    hr_readlink(hr, link, sizeof(link), false, "/sys/class/nvme-subsystem/%s/%s", subsys, *e) < 0 ||
 		    pci_addr_in_path(link, addr, sizeof(addr)) < 0)
 			continue;

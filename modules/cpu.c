@@ -1,5 +1,6 @@
 /* [cpu]: the cpufreq governor, first available of a '|' list, per policy. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,8 +167,13 @@ static int read_space_cpus(struct ctx *ctx, const char *policy, struct cpuset *s
 	if (r < 0)
 		return r;
 	cpuset_zero(set);
-	for (char *t = strtok_r(s, " ", &save); t; t = strtok_r(NULL, " ", &save))
-		cpuset_set(set, (unsigned)atoi(t));
+	for (char *t = strtok_r(s, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+		uint64_t cpu;
+
+		if (parse_u64_range(t, 0, UINT_MAX, &cpu) < 0)
+			return -EINVAL;
+		cpuset_set(set, (unsigned)cpu);
+	}
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * and the records of the PFs hostprep set. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,14 +22,20 @@
 
 int sriov_record_parse(const char *line, struct sriov_record *ret)
 {
+	_cleanup_strv_free_ char **f = strv_split(line, " ");
 	struct sriov_record r = { 0 };
-	char word[8], tail;
-	int n = sscanf(line, "%23s %u %7s %u %c", r.addr, &r.count, word, &r.was, &tail);
+	size_t n = strv_length(f);
+	uint64_t count, was;
 
-	if (n == 2)
-		r.was = r.count;
-	else if (n != 4 || strcmp(word, "was") != 0)
+	if (!f)
+		return -ENOMEM;
+	if ((n != 2 && (n != 4 || strcmp(f[2], "was") != 0)) || !path_component_valid(f[0]) ||
+	    strlen(f[0]) >= sizeof(r.addr) || parse_u64_range(f[1], 0, UINT_MAX, &count) < 0 ||
+	    (n == 4 && parse_u64_range(f[3], 0, UINT_MAX, &was) < 0))
 		return -EINVAL;
+	strcpy(r.addr, f[0]);
+	r.count = (unsigned)count;
+	r.was = n == 4 ? (unsigned)was : r.count;
 	r.unfinished = n == 4;
 	*ret = r;
 	return 0;

@@ -87,32 +87,45 @@ static void free_group(void *p)
 
 static int read_space_cpus(struct ctx *ctx, const char *policy, struct cpuset *set);
 
+/* CPUs per governor, governors in order of first appearance. */
+struct gov_cpus {
+	char governor[64];
+	struct cpuset cpus;
+};
+
+static size_t gov_cpus_add(struct gov_cpus *v, size_t n, size_t max, const char *gov, const struct cpuset *cpus)
+{
+	size_t k;
+
+	for (k = 0; k < n && strcmp(v[k].governor, gov) != 0; k++)
+		;
+	if (k == n) {
+		if (n == max)
+			return n;
+		snprintf(v[n].governor, sizeof(v[n].governor), "%s", gov);
+		cpuset_zero(&v[n++].cpus);
+	}
+	cpuset_foreach(c, cpus) cpuset_set(&v[k].cpus, c);
+	return n;
+}
+
 /* The governors the group's policies read now: "performance" when one,
  * else "performance (cpus 0-6), powersave (cpus 7)". */
 static char *governors_now(struct ctx *ctx, const struct governor_group *g)
 {
-	struct { char governor[64]; struct cpuset cpus; } seen[16];
+	struct gov_cpus seen[16];
 	char out[1024] = "";
 	size_t n = 0;
 
 	for (size_t i = 0; i < g->n; i++) {
 		char gov[64];
 		struct cpuset cpus;
-		size_t k;
 
 		if (hr_read_line(&ctx->hr, gov, sizeof(gov), CPUFREQ_DIR "/%s/scaling_governor", g->policies[i]) < 0)
 			snprintf(gov, sizeof(gov), "unreadable");
 		if (read_space_cpus(ctx, g->policies[i], &cpus) < 0)
 			cpuset_zero(&cpus);
-		for (k = 0; k < n && strcmp(seen[k].governor, gov) != 0; k++)
-			;
-		if (k == n) {
-			if (n == ARRAY_SIZE(seen))
-				continue;
-			snprintf(seen[n].governor, sizeof(seen[n].governor), "%s", gov);
-			cpuset_zero(&seen[n++].cpus);
-		}
-		cpuset_foreach(c, &cpus) cpuset_set(&seen[k].cpus, c);
+		n = gov_cpus_add(seen, n, ARRAY_SIZE(seen), gov, &cpus);
 	}
 	if (n == 1)
 		return strdup(seen[0].governor);
@@ -285,27 +298,18 @@ static void cpu_report(struct ctx *ctx, struct json_object *caps)
 {
 	_cleanup_strv_free_ char **names = NULL;
 	struct json_object *arr = json_object_new_array();
-	struct { char governor[64]; struct cpuset cpus; } groups[16];
+	struct gov_cpus groups[16];
 	size_t n = 0;
 
 	if (hr_list(&ctx->hr, &names, CPUFREQ_DIR) == 0)
 		for (char **pn = names; *pn; pn++) {
 			struct cpuset cpus;
 			char gov[64];
-			size_t g;
 
 			if (strncmp(*pn, "policy", 6) != 0 || read_space_cpus(ctx, *pn, &cpus) < 0 ||
 			    hr_read_line(&ctx->hr, gov, sizeof(gov), CPUFREQ_DIR "/%s/scaling_governor", *pn) < 0)
 				continue;
-			for (g = 0; g < n && strcmp(groups[g].governor, gov) != 0; g++)
-				;
-			if (g == n) {
-				if (n == ARRAY_SIZE(groups))
-					continue;
-				snprintf(groups[n].governor, sizeof(groups[n].governor), "%s", gov);
-				cpuset_zero(&groups[n++].cpus);
-			}
-			cpuset_foreach(c, &cpus) cpuset_set(&groups[g].cpus, c);
+			n = gov_cpus_add(groups, n, ARRAY_SIZE(groups), gov, &cpus);
 		}
 	for (size_t g = 0; g < n; g++) {
 		struct json_object *o = json_object_new_object();

@@ -526,37 +526,36 @@ INI
 	assert_rc 2
 }
 
+# kill_at_renames "1 2" SETUP FILE-AFTER RECORD-AFTER FILE-AFTER-DROP DROP:
+# for each rename N, a fresh host made by SETUP, apply killed at rename N; the
+# next apply converges to FILE-AFTER and RECORD-AFTER, the one after changes
+# nothing, and DROP (a profile change) leaves FILE-AFTER-DROP.
+kill_at_renames() {
+	local n
+	for n in $1; do
+		rm -rf "$T/root"; $2
+		hp_inject "rename:signal=SIGKILL:when=$n" -p "$P" apply
+		assert_eq "$rc" 137 "exit status of the apply killed at rename $n ($2)"
+		hp -p "$P" apply
+		[ "$rc" = 0 ] || [ "$rc" = 2 ] || fail "kill at rename $n ($2): the next apply exits $rc"
+		assert_file /etc/kernel/cmdline "$3"
+		assert_file /var/lib/hostprep/kernel-args "$4"
+		hp -p "$P" apply
+		assert_rc 0
+		$6
+		assert_file /etc/kernel/cmdline "$5"
+	done
+}
+create_two() { mkhost; boot kernel-cmdline; two_args; }
+change_one() { mkhost; boot kernel-cmdline; two_args; swap_args; }
+
 test_kernel_cmdline_record_survives_a_kill_at_every_rename() {
-	for n in 1 2; do
-		rm -rf "$T/root"; mkhost; boot kernel-cmdline; two_args
-		hp_inject "rename:signal=SIGKILL:when=$n" -p "$P" apply
-		assert_eq "$rc" 137 "exit status of the apply killed at rename $n"
-		hp -p "$P" apply
-		[ "$rc" = 0 ] || [ "$rc" = 2 ] || fail "kill at rename $n: the next apply exits $rc"
-		assert_file /etc/kernel/cmdline "root=/dev/sda1 ro quiet nohz_full=4-7 rcu_nocbs=4-7"
-		assert_file /var/lib/hostprep/kernel-args "nohz_full=4-7
-rcu_nocbs=4-7"
-		hp -p "$P" apply
-		assert_rc 0
-		drop_rcu_nocbs
-		assert_file /etc/kernel/cmdline "root=/dev/sda1 ro quiet nohz_full=4-7"
-		assert_file /var/lib/hostprep/kernel-args "nohz_full=4-7"
-	done
+	kill_at_renames "1 2" create_two "root=/dev/sda1 ro quiet nohz_full=4-7 rcu_nocbs=4-7" "nohz_full=4-7
+rcu_nocbs=4-7" "root=/dev/sda1 ro quiet nohz_full=4-7" drop_rcu_nocbs
+	assert_file /var/lib/hostprep/kernel-args "nohz_full=4-7"
 	# A change: the record before, /etc/kernel/cmdline, the record after.
-	for n in 1 2 3; do
-		rm -rf "$T/root"; mkhost; boot kernel-cmdline; two_args; swap_args
-		hp_inject "rename:signal=SIGKILL:when=$n" -p "$P" apply
-		assert_eq "$rc" 137 "exit status of the change killed at rename $n"
-		hp -p "$P" apply
-		[ "$rc" = 0 ] || [ "$rc" = 2 ] || fail "change killed at rename $n: the next apply exits $rc"
-		assert_file /etc/kernel/cmdline "root=/dev/sda1 ro quiet nohz_full=4-7 isolcpus=2-3"
-		assert_file /var/lib/hostprep/kernel-args "isolcpus=2-3
-nohz_full=4-7"
-		hp -p "$P" apply
-		assert_rc 0
-		drop_isolcpus
-		assert_file /etc/kernel/cmdline "root=/dev/sda1 ro quiet nohz_full=4-7"
-	done
+	kill_at_renames "1 2 3" change_one "root=/dev/sda1 ro quiet nohz_full=4-7 isolcpus=2-3" "isolcpus=2-3
+nohz_full=4-7" "root=/dev/sda1 ro quiet nohz_full=4-7" drop_isolcpus
 }
 
 test_grubby_record_survives_a_kill_at_every_rename() {

@@ -438,6 +438,22 @@ INI
 	[ ! -e "$ROOT/var/lib/hostprep/sriov" ] || fail "record left: $(cat "$ROOT/var/lib/hostprep/sriov")"
 }
 
+# The writer child finished 2 VFs after apply stopped waiting for it: the
+# intent was recorded before the write; the next apply settles it.
+writer_done_then_settled() {
+	flock -w 10 "$ROOT/run/hostprep.lock" true || fail "the writer did not finish"
+	assert_file $PF/sriov_numvfs 2
+	assert_file /var/lib/hostprep/sriov "0000:03:00.0 2 was 0"
+	rm "$ROOT/$SLOW"
+	hp -p "$P" apply
+	assert_rc 2
+	assert_contains "$out" "unfinished record"
+	assert_file /var/lib/hostprep/sriov "0000:03:00.0 2"
+	hp -p "$P" apply
+	assert_rc 0
+	drop_pf
+}
+
 test_sriov_record_survives_a_write_that_outlives_the_timeout() {
 	pcihost
 	profile p.ini <<'INI'
@@ -449,18 +465,7 @@ INI
 	hp -p "$P" apply
 	assert_rc 4
 	assert_contains "$err" "did not return within 1 s"
-	flock -w 10 "$ROOT/run/hostprep.lock" true || fail "the writer did not finish"
-	assert_file $PF/sriov_numvfs 2
-	# The intent was recorded before the write; the next apply settles it.
-	assert_file /var/lib/hostprep/sriov "0000:03:00.0 2 was 0"
-	rm "$ROOT/$SLOW"
-	hp -p "$P" apply
-	assert_rc 2
-	assert_contains "$out" "unfinished record"
-	assert_file /var/lib/hostprep/sriov "0000:03:00.0 2"
-	hp -p "$P" apply
-	assert_rc 0
-	drop_pf
+	writer_done_then_settled
 }
 
 test_sriov_record_survives_a_kill_while_waiting_for_the_writer() {
@@ -473,16 +478,7 @@ INI
 	# SIGKILL when apply starts waiting for the writer child (its first poll).
 	hp_inject 'poll:signal=SIGKILL:when=1' -p "$P" apply
 	assert_eq "$rc" 137 "exit status of the killed apply"
-	flock -w 10 "$ROOT/run/hostprep.lock" true || fail "the writer did not finish"
-	assert_file $PF/sriov_numvfs 2
-	assert_file /var/lib/hostprep/sriov "0000:03:00.0 2 was 0"
-	rm "$ROOT/$SLOW"
-	hp -p "$P" apply
-	assert_rc 2
-	assert_file /var/lib/hostprep/sriov "0000:03:00.0 2"
-	hp -p "$P" apply
-	assert_rc 0
-	drop_pf
+	writer_done_then_settled
 }
 
 # SIGKILL at each rename of an apply that creates VFs: the intent record, then

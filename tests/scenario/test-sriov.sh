@@ -427,6 +427,12 @@ INI
 # Records: written with the intent before the sriov_numvfs write and settled
 # after it, so that no run can leave VFs of hostprep's without a record.
 SLOW=.kmodel/slow/sys/devices/pci0000:00/0000:03:00.0/sriov_numvfs
+two_plain_vfs() {
+	profile p.ini <<'INI'
+[sriov 0000:03:00.0]
+numvfs = 2
+INI
+}
 drop_pf() {
 	profile empty.ini <<'INI'
 [thp]
@@ -470,10 +476,7 @@ INI
 
 test_sriov_record_survives_a_kill_while_waiting_for_the_writer() {
 	pcihost
-	profile p.ini <<'INI'
-[sriov 0000:03:00.0]
-numvfs = 2
-INI
+	two_plain_vfs
 	mkdir -p "$ROOT/${SLOW%/*}"; echo 2 > "$ROOT/$SLOW"
 	# SIGKILL when apply starts waiting for the writer child (its first poll).
 	hp_inject 'poll:signal=SIGKILL:when=1' -p "$P" apply
@@ -487,10 +490,7 @@ INI
 test_sriov_record_survives_a_kill_at_every_rename() {
 	for n in 1 2; do
 		rm -rf "$T/root"; pcihost
-		profile p.ini <<'INI'
-[sriov 0000:03:00.0]
-numvfs = 2
-INI
+		two_plain_vfs
 		hp_inject "rename:signal=SIGKILL:when=$n" -p "$P" apply
 		assert_eq "$rc" 137 "exit status of the apply killed at rename $n"
 		hp -p "$P" -j apply
@@ -505,10 +505,7 @@ INI
 
 test_sriov_record_write_failure_is_a_failed_action() {
 	pcihost
-	profile p.ini <<'INI'
-[sriov 0000:03:00.0]
-numvfs = 2
-INI
+	two_plain_vfs
 	# /var/lib/hostprep cannot hold files.
 	: > "$ROOT/var/lib/hostprep"
 	hp -p "$P" -j apply
@@ -521,10 +518,7 @@ INI
 
 test_sriov_record_settle_failure_after_the_write_is_exit_6() {
 	pcihost
-	profile p.ini <<'INI'
-[sriov 0000:03:00.0]
-numvfs = 2
-INI
+	two_plain_vfs
 	hp_inject 'rename:error=EROFS:when=2' -p "$P" -j apply
 	assert_rc 6
 	assert_eq "$(jqo '.actions[0] | [.state, .previous, .current] | join(",")')" "failed,0,2"

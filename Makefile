@@ -9,7 +9,7 @@ SYSCONFDIR ?= /etc
 COMPLETIONSDIR ?= $(or $(shell pkg-config --variable=completionsdir bash-completion 2>/dev/null),$(PREFIX)/share/bash-completion/completions)
 DESTDIR ?=
 
-PKGS := inih libpci libudev libkmod libnl-3.0 libnl-genl-3.0 json-c
+PKGS := inih libpci libudev libkmod libnl-3.0 libnl-genl-3.0 libnl-route-3.0 json-c
 CC ?= cc
 CFLAGS ?= -O2 -g
 # Warnings are errors in development builds; a distribution build sets WERROR=0
@@ -51,7 +51,7 @@ FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz
 
 # Debian packages that building and testing need (the VM suite's list is its own file).
 DEB_DEPS := build-essential pkg-config libinih-dev libpci-dev libudev-dev libkmod-dev \
-	libnl-3-dev libnl-genl-3-dev libjson-c-dev libcmocka-dev util-linux busybox-static jq time bc \
+	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libjson-c-dev libcmocka-dev util-linux busybox-static jq time bc \
 	strace clang libclang-rt-14-dev cppcheck clang-tidy valgrind \
 	$(shell cat tests/vm/deps.txt 2>/dev/null) $(shell grep -v '^\#' tests/boot/deps.txt 2>/dev/null)
 # PCI names in reports (libpci reads pci.ids); lspci cross-checks the fake PCI trees.

@@ -198,7 +198,7 @@ static void judge_iommu(struct checklist *l, struct json_object *caps, struct js
 {
 	struct json_object *o = jobj_get(caps, "iommu"), *ir = jobj_get(o, "interrupt_remapping");
 	struct check *c = &l->fixed[CK_IOMMU];
-	const char *kind = jobj_str(o, "kind");
+	const char *kind = text_iommu_name(o);
 	bool on = jobj_bool(o, "enabled");
 
 	bool wants_off = false;

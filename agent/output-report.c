@@ -60,7 +60,7 @@ static void cpu(FILE *f, struct json_object *caps)
 static void iommu(FILE *f, struct json_object *caps)
 {
 	struct json_object *o = jobj_get(caps, "iommu"), *ir = jobj_get(o, "interrupt_remapping");
-	const char *kind = jobj_str(o, "kind");
+	const char *kind = text_iommu_name(o);
 
 	section(f, "IOMMU");
 	if (jobj_bool(o, "enabled"))

@@ -87,6 +87,19 @@ const char *text_or(const char *s, const char *fallback)
 	return s && *s ? s : fallback;
 }
 
+const char *text_iommu_name(struct json_object *iommu)
+{
+	const char *active = jobj_str(iommu, "active");
+
+	if (!active)
+		return NULL;
+	if (strcmp(active, "intel-vt-d") == 0)
+		return "Intel VT-d";
+	if (strcmp(active, "amd-vi") == 0)
+		return "AMD-Vi";
+	return active;
+}
+
 struct json_object *jobj_get(struct json_object *o, const char *key)
 {
 	struct json_object *v = NULL;

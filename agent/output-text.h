@@ -39,6 +39,10 @@ int64_t jobj_int(struct json_object *o, const char *key, int64_t missing);
 size_t jobj_len(struct json_object *array);
 struct json_object *jobj_idx(struct json_object *array, size_t i);
 
+/* The IOMMU the kernel runs (capabilities.iommu.active) for people:
+ * "Intel VT-d", "AMD-Vi", "other"; NULL when none is known. */
+const char *text_iommu_name(struct json_object *iommu);
+
 /* s cut to 40 characters with an ellipsis (a UTF-8 sequence kept whole). */
 #define TEXT_VALUE_MAX 40
 void text_shorten(const char *s, char *buf, size_t len);

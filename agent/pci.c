@@ -495,45 +495,100 @@ static bool is_bound_to(const struct hostroot *hr, const void *data)
 
 #define STEP(...) do { if (step) snprintf(step, step_len, __VA_ARGS__); } while (0)
 
+/* "(null)" and "" are both no override. */
+static void read_override(const struct hostroot *hr, const char *addr, char *buf, size_t len)
+{
+	if (hr_read_line(hr, buf, len, "/sys/bus/pci/devices/%s/driver_override", addr) < 0 || strcmp(buf, "(null)") == 0)
+		buf[0] = '\0';
+}
+
+/* After a bind that failed part way: driver_override back to old (cleared
+ * when ""), the device back on original (driverless when "").  Says what
+ * came of it in out; 0 when the device is as it was. */
+static int bind_undo(struct hostroot *hr, const char *addr, const char *old, const char *original, char *out, size_t len)
+{
+	struct bound_to want = { addr, original };
+	char cur[PCI_DRIVER_MAX], ov[PCI_DRIVER_MAX];
+	bool rebound = false;
+	int r, ret = 0;
+
+	out[0] = '\0';
+	/* An empty write does not reach the kernel; a newline clears the override. */
+	r = hr_write_attr(hr, old[0] ? old : "\n", NULL, 0, "/sys/bus/pci/devices/%s/driver_override", addr);
+	read_override(hr, addr, ov, sizeof(ov));
+	if (r < 0 || strcmp(ov, old) != 0) {
+		snprintf(out, len, "; restoring driver_override failed (%s): it reads %s", r < 0 ? strerror(-r) : "read back",
+			 ov[0] ? ov : "(null)");
+		RET_GATHER(ret, r < 0 ? r : -EIO);
+	}
+	if (pci_driver(hr, addr, cur, sizeof(cur)) < 0)
+		cur[0] = '\0';
+	if (strcmp(cur, original) != 0 && cur[0])
+		(void)hr_write_attr(hr, addr, NULL, 0, "/sys/bus/pci/drivers/%s/unbind", cur);
+	if (original[0] && strcmp(cur, original) != 0) {
+		rebound = true;
+		/* The driver's own bind file names it; drivers_probe is the fall back. */
+		r = hr_write_attr(hr, addr, NULL, 0, "/sys/bus/pci/drivers/%s/bind", original);
+		if (r < 0 && !is_bound_to(hr, &want))
+			(void)hr_write_attr(hr, addr, NULL, 0, "/sys/bus/pci/drivers_probe");
+		if (pci_wait(hr, is_bound_to, &want, 10000) < 0) {
+			if (pci_driver(hr, addr, cur, sizeof(cur)) < 0)
+				cur[0] = '\0';
+			snprintf(out + strlen(out), len - strlen(out), "; binding %s again failed (%s): %s", original,
+				 r < 0 ? strerror(-r) : "not bound after probing",
+				 cur[0] ? "the device is on another driver now" : "the device has no driver now");
+			RET_GATHER(ret, -ENODEV);
+		}
+	}
+	if (ret == 0 && original[0])
+		snprintf(out, len, " (%s %s, driver_override restored)", rebound ? "back on" : "still on", original);
+	else if (ret == 0)
+		snprintf(out, len, " (without a driver as before, driver_override restored)");
+	return ret;
+}
+
 int pci_bind(struct hostroot *hr, const char *addr, const char *driver, char *step, size_t step_len)
 {
-	char cur[PCI_DRIVER_MAX], rb[PCI_DRIVER_MAX];
+	char cur[PCI_DRIVER_MAX], rb[PCI_DRIVER_MAX], old[PCI_DRIVER_MAX], undo[512], what[256];
 	struct bound_to want = { addr, driver };
 	int r;
 
 	if (!path_component_valid(addr) || !path_component_valid(driver))
 		return -EINVAL;
+	read_override(hr, addr, old, sizeof(old));
+	r = pci_driver(hr, addr, cur, sizeof(cur));
+	if (r < 0) {
+		STEP("reading the driver link: %s", strerror(-r));
+		return r;
+	}
 	r = hr_write_attr(hr, driver, rb, sizeof(rb), "/sys/bus/pci/devices/%s/driver_override", addr);
 	if (r == 0 && strcmp(rb, driver) != 0)
 		r = -EIO;
 	if (r < 0) {
-		STEP("writing driver_override");
-		return r;
-	}
-	r = pci_driver(hr, addr, cur, sizeof(cur));
-	if (r < 0) {
-		STEP("reading the driver link");
+		(void)bind_undo(hr, addr, old, cur, undo, sizeof(undo));
+		STEP("writing driver_override: %s", strerror(-r));
 		return r;
 	}
 	if (strcmp(cur, driver) == 0)
 		return 0;
 	if (cur[0] && (r = hr_write_attr(hr, addr, NULL, 0, "/sys/bus/pci/drivers/%s/unbind", cur)) < 0) {
-		STEP("unbinding from %s", cur);
-		return r;
+		snprintf(what, sizeof(what), "unbinding from %s: %s", cur, strerror(-r));
+	} else if ((r = hr_write_attr(hr, addr, NULL, 0, "/sys/bus/pci/drivers_probe")) < 0) {
+		snprintf(what, sizeof(what), "writing drivers_probe: %s", strerror(-r));
+	} else {
+		char now[PCI_DRIVER_MAX];
+		PROGRESS("%s: waiting for %s to take the device", addr, driver);
+
+		if (pci_wait(hr, is_bound_to, &want, 10000) == 0)
+			return 0;
+		if (pci_driver(hr, addr, now, sizeof(now)) < 0)
+			now[0] = '\0';
+		snprintf(what, sizeof(what), "probing: the device is bound to %s, not %s", now[0] ? now : "no driver", driver);
+		r = -ENODEV;
 	}
-	r = hr_write_attr(hr, addr, NULL, 0, "/sys/bus/pci/drivers_probe");
-	if (r < 0) {
-		STEP("writing drivers_probe");
-		return r;
-	}
-	PROGRESS("%s: waiting for %s to take the device", addr, driver);
-	if (pci_wait(hr, is_bound_to, &want, 10000) < 0) {
-		if (pci_driver(hr, addr, cur, sizeof(cur)) < 0)
-			cur[0] = '\0';
-		STEP("probing: the device is bound to %s, not %s", cur[0] ? cur : "no driver", driver);
-		return -ENODEV;
-	}
-	return 0;
+	(void)bind_undo(hr, addr, old, cur, undo, sizeof(undo));
+	STEP("%s%s", what, undo);
+	return r;
 }
 
 int pci_unbind_override(struct hostroot *hr, const char *addr, char *step, size_t step_len)

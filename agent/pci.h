@@ -79,7 +79,11 @@ int pci_addr_in_path(const char *path, char *buf, size_t len);
 
 /* Driver binding the way the kernel documents it: driver_override, unbind
  * from the current driver, drivers_probe; then the driver link is checked.
- * On failure step (may be NULL) says which write failed. */
+ * A bind that fails part way is undone: driver_override as it was, the
+ * original driver bound again.  On failure step (may be NULL) says which
+ * write failed with its error, and what the undoing left ("... (back on
+ * ixgbe, driver_override restored)", "...; binding ixgbe again failed (...):
+ * the device has no driver now"). */
 int pci_bind(struct hostroot *hr, const char *addr, const char *driver, char *step, size_t step_len);
 /* Clears driver_override, unbinds, lets the kernel probe the device's own driver. */
 int pci_unbind_override(struct hostroot *hr, const char *addr, char *step, size_t step_len);

@@ -1,5 +1,6 @@
 /* [cpu]: the cpufreq governor, first available of a '|' list, per policy. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,30 +85,86 @@ static void free_group(void *p)
 	free(g);
 }
 
+static int read_space_cpus(struct ctx *ctx, const char *policy, struct cpuset *set);
+
+/* CPUs per governor, governors in order of first appearance. */
+struct gov_cpus {
+	char governor[64];
+	struct cpuset cpus;
+};
+
+static size_t gov_cpus_add(struct gov_cpus *v, size_t n, size_t max, const char *gov, const struct cpuset *cpus)
+{
+	size_t k;
+
+	for (k = 0; k < n && strcmp(v[k].governor, gov) != 0; k++)
+		;
+	if (k == n) {
+		if (n == max)
+			return n;
+		snprintf(v[n].governor, sizeof(v[n].governor), "%s", gov);
+		cpuset_zero(&v[n++].cpus);
+	}
+	cpuset_foreach(c, cpus) cpuset_set(&v[k].cpus, c);
+	return n;
+}
+
+/* The governors the group's policies read now: "performance" when one,
+ * else "performance (cpus 0-6), powersave (cpus 7)". */
+static char *governors_now(struct ctx *ctx, const struct governor_group *g)
+{
+	struct gov_cpus seen[16];
+	char out[1024] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n; i++) {
+		char gov[64];
+		struct cpuset cpus;
+
+		if (hr_read_line(&ctx->hr, gov, sizeof(gov), CPUFREQ_DIR "/%s/scaling_governor", g->policies[i]) < 0)
+			snprintf(gov, sizeof(gov), "unreadable");
+		if (read_space_cpus(ctx, g->policies[i], &cpus) < 0)
+			cpuset_zero(&cpus);
+		n = gov_cpus_add(seen, n, ARRAY_SIZE(seen), gov, &cpus);
+	}
+	if (n == 1)
+		return strdup(seen[0].governor);
+	for (size_t k = 0; k < n; k++) {
+		char list[256];
+
+		cpuset_format(&seen[k].cpus, list, sizeof(list));
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s (cpus %s)", k ? ", " : "", seen[k].governor,
+			 list);
+	}
+	return strdup(out);
+}
+
 static int gov_apply(struct ctx *ctx, struct action *a)
 {
 	struct governor_group *g = a->data;
+	_cleanup_free_ char *now = NULL;
 	int ret = 0;
 	char bad[512] = "";
 
 	for (size_t i = 0; i < g->n; i++) {
-		char rb[64];
+		char rb[64], why[128];
 		int r = hr_write_attr(&ctx->hr, a->desired, rb, sizeof(rb), CPUFREQ_DIR "/%s/scaling_governor",
 				      g->policies[i]);
 
-		if (r == 0 && strcmp(rb, a->desired) != 0)
-			r = -EIO;
-		if (r < 0) {
-			size_t l = strlen(bad);
-			snprintf(bad + l, sizeof(bad) - l, "%s%s: %s", l ? "; " : "", g->policies[i],
-				 r == -EIO ? "reads back another governor" : strerror(-r));
-			RET_GATHER(ret, r);
-		}
+		if (r < 0)
+			snprintf(why, sizeof(why), "%s", strerror(-r));
+		else if (strcmp(rb, a->desired) != 0)
+			snprintf(why, sizeof(why), "the kernel took it, but it reads back %s", rb);
+		else
+			continue;
+		snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad), "%s%s: %s", bad[0] ? "; " : "", g->policies[i], why);
+		RET_GATHER(ret, r < 0 ? r : -EIO);
 	}
+	/* What the policies read now: some may have moved before one failed. */
+	now = governors_now(ctx, g);
+	action_set_current(a, now);
 	if (ret < 0)
 		action_set_state(a, ACTION_FAILED, "setting governor %s: %s", a->desired, bad);
-	else
-		action_set_current(a, a->desired);   /* every policy read back as desired */
 	return ret;
 }
 
@@ -123,8 +180,13 @@ static int read_space_cpus(struct ctx *ctx, const char *policy, struct cpuset *s
 	if (r < 0)
 		return r;
 	cpuset_zero(set);
-	for (char *t = strtok_r(s, " ", &save); t; t = strtok_r(NULL, " ", &save))
-		cpuset_set(set, (unsigned)atoi(t));
+	for (char *t = strtok_r(s, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+		uint64_t cpu;
+
+		if (parse_u64_range(t, 0, UINT_MAX, &cpu) < 0)
+			return -EINVAL;
+		cpuset_set(set, (unsigned)cpu);
+	}
 	return 0;
 }
 
@@ -236,27 +298,18 @@ static void cpu_report(struct ctx *ctx, struct json_object *caps)
 {
 	_cleanup_strv_free_ char **names = NULL;
 	struct json_object *arr = json_object_new_array();
-	struct { char governor[64]; struct cpuset cpus; } groups[16];
+	struct gov_cpus groups[16];
 	size_t n = 0;
 
 	if (hr_list(&ctx->hr, &names, CPUFREQ_DIR) == 0)
 		for (char **pn = names; *pn; pn++) {
 			struct cpuset cpus;
 			char gov[64];
-			size_t g;
 
 			if (strncmp(*pn, "policy", 6) != 0 || read_space_cpus(ctx, *pn, &cpus) < 0 ||
 			    hr_read_line(&ctx->hr, gov, sizeof(gov), CPUFREQ_DIR "/%s/scaling_governor", *pn) < 0)
 				continue;
-			for (g = 0; g < n && strcmp(groups[g].governor, gov) != 0; g++)
-				;
-			if (g == n) {
-				if (n == ARRAY_SIZE(groups))
-					continue;
-				snprintf(groups[n].governor, sizeof(groups[n].governor), "%s", gov);
-				cpuset_zero(&groups[n++].cpus);
-			}
-			cpuset_foreach(c, &cpus) cpuset_set(&groups[g].cpus, c);
+			n = gov_cpus_add(groups, n, ARRAY_SIZE(groups), gov, &cpus);
 		}
 	for (size_t g = 0; g < n; g++) {
 		struct json_object *o = json_object_new_object();

@@ -44,6 +44,38 @@ static int new_owned(struct kboot *kb, char *const *before, char ***ret)
 	return 0;
 }
 
+/* Written before the configuration changes: every argument that is ours
+ * before or after, so that a run killed half way leaves none unclaimed
+ * (read_owned keeps only those the configuration still holds). */
+static int record_intent(struct ctx *ctx, struct kboot *kb, char *const *owned, char **msg)
+{
+	_cleanup_strv_free_ char **v = calloc(strv_length(kb->owned) + strv_length(owned) + 1, sizeof(char *));
+	size_t n = 0;
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	for (char **o = kb->owned; *o; o++)
+		if (!(v[n++] = strdup(*o)))
+			return -ENOMEM;
+	for (char *const *o = owned; *o; o++)
+		if (!state_contains(v, *o) && !(v[n++] = strdup(*o)))
+			return -ENOMEM;
+	r = state_save(&ctx->hr, RECORD, v);
+	if (r < 0)
+		*msg = strdup_printf("recording our arguments under /var/lib/hostprep: %s", strerror(-r));
+	return r;
+}
+
+static int record_final(struct ctx *ctx, char *const *owned, char **msg)
+{
+	int r = state_save(&ctx->hr, RECORD, owned);
+
+	if (r < 0)
+		*msg = strdup_printf("recording our arguments under /var/lib/hostprep: %s", strerror(-r));
+	return r;
+}
+
 static char *join_removed(struct kboot *kb)
 {
 	_cleanup_free_ char **v = calloc(strv_length(kb->owned) + 1, sizeof(char *));
@@ -140,12 +172,11 @@ static int grubby_write(struct ctx *ctx, struct kboot *kb, char **msg)
 	argv[n] = NULL;
 	if ((*add && !add_opt) || (*remove && !remove_opt))
 		return -ENOMEM;
-	r = kernel_run_tool(ctx, argv, TOOL_TIMEOUT_MS, msg);
-	if (r < 0)
-		return r;
-	r = state_save(&ctx->hr, RECORD, owned);
-	if (r < 0)
-		*msg = strdup_printf("recording our arguments under /var/lib/hostprep: %s", strerror(-r));
+	r = record_intent(ctx, kb, owned, msg);
+	if (r == 0)
+		r = kernel_run_tool(ctx, argv, TOOL_TIMEOUT_MS, msg);
+	if (r == 0)
+		r = record_final(ctx, owned, msg);
 	return r;
 }
 
@@ -257,7 +288,6 @@ static int kcmdline_read_owned(struct ctx *ctx, struct kboot *kb, char ***ret)
 	size_t n = 0;
 	int r;
 
-	(void)kb;
 	r = state_load(&ctx->hr, RECORD, &record);
 	if (r == 0)
 		r = read_kcmdline(ctx, &tokens);
@@ -272,6 +302,8 @@ static int kcmdline_read_owned(struct ctx *ctx, struct kboot *kb, char ***ret)
 			strv_free(v);
 			return -ENOMEM;
 		}
+	/* More in the record than in the file: a run stopped between the two. */
+	kb->record_stale = n != strv_length(record);
 	*ret = v;
 	return 0;
 }
@@ -347,6 +379,9 @@ static int kcmdline_write(struct ctx *ctx, struct kboot *kb, char **msg)
 	content = after ? strdup_printf("%s\n", after) : NULL;
 	if (!before || !content)
 		return -ENOMEM;
+	r = record_intent(ctx, kb, owned, msg);
+	if (r < 0)
+		return r;
 	if (strcmp(before, after) != 0 || !hr_exists(&ctx->hr, KCMDLINE)) {
 		r = hr_replace_file(&ctx->hr, content, 0644, KCMDLINE);
 		if (r < 0) {
@@ -354,11 +389,9 @@ static int kcmdline_write(struct ctx *ctx, struct kboot *kb, char **msg)
 			return r;
 		}
 	}
-	r = state_save(&ctx->hr, RECORD, owned);
-	if (r < 0) {
-		*msg = strdup_printf("recording our arguments under /var/lib/hostprep: %s", strerror(-r));
+	r = record_final(ctx, owned, msg);
+	if (r < 0)
 		return r;
-	}
 	return kcmdline_refresh(ctx, msg);
 }
 

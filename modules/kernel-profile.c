@@ -124,6 +124,60 @@ void kernel_free_config(void *config)
 	strv_free(((struct kernel_config *)config)->extra);
 }
 
+/* IOMMU ------------------------------------------------------------- */
+
+/* Which IOMMU the kernel will find: the ACPI table it goes by, not the CPU
+ * vendor (QEMU under TCG has an AMD CPU and an Intel IOMMU). */
+enum iommu_kind { IOMMU_INTEL, IOMMU_AMD, IOMMU_NONE, IOMMU_UNKNOWN };
+
+static enum iommu_kind iommu_kind(struct ctx *ctx)
+{
+	if (hr_exists(&ctx->hr, "/sys/firmware/acpi/tables/DMAR"))
+		return IOMMU_INTEL;
+	if (hr_exists(&ctx->hr, "/sys/firmware/acpi/tables/IVRS"))
+		return IOMMU_AMD;
+	if (hr_is_dir(&ctx->hr, "/sys/firmware/acpi/tables"))
+		return IOMMU_NONE;
+	return IOMMU_UNKNOWN;
+}
+
+static void warn_iommu(struct ctx *ctx, const struct kernel_config *c)
+{
+	enum iommu_kind k = iommu_kind(ctx);
+
+	if (!c->iommu)
+		return;
+	if (k == IOMMU_NONE && strcmp(c->iommu->value, "off") != 0)
+		ctx_warn(ctx, "%s:%d: iommu = %s: the firmware describes no IOMMU (no ACPI DMAR or IVRS table): enable "
+			 "VT-d or AMD-Vi in the firmware setup; no argument added", c->iommu->file, c->iommu->line,
+			 c->iommu->value);
+	else if (k == IOMMU_UNKNOWN)
+		ctx_warn(ctx, "%s:%d: iommu = %s: no ACPI tables under /sys/firmware/acpi/tables: going by the CPU "
+			 "vendor (%s)", c->iommu->file, c->iommu->line, c->iommu->value,
+			 host_facts(ctx)->vendor[0] ? host_facts(ctx)->vendor : "unknown");
+}
+
+/* Only values the kernel takes: intel_iommu=on|off; the AMD driver is on
+ * by default and knows no amd_iommu=on; iommu=pt for either. */
+static int iommu_args(struct ctx *ctx, const char *mode, char ***v, size_t *n)
+{
+	enum iommu_kind k = iommu_kind(ctx);
+	bool off = strcmp(mode, "off") == 0;
+	int r = 0;
+
+	if (k == IOMMU_UNKNOWN)
+		k = host_cpu_is_amd(ctx) ? IOMMU_AMD : IOMMU_INTEL;
+	if (k == IOMMU_NONE)
+		return 0;
+	if (k == IOMMU_INTEL)
+		r = strv_push(v, n, strdup(off ? "intel_iommu=off" : "intel_iommu=on"));
+	else if (off)
+		r = strv_push(v, n, strdup("amd_iommu=off"));
+	if (r == 0 && strcmp(mode, "pt") == 0)
+		r = strv_push(v, n, strdup("iommu=pt"));
+	return r;
+}
+
 /* Validation (host-aware) --------------------------------------------- */
 
 static void validate_cpus(struct ctx *ctx, const struct kernel_cpus *k, bool all_is_error)
@@ -164,6 +218,7 @@ int kernel_validate(struct ctx *ctx, void *config)
 	validate_cpus(ctx, &c->isolcpus, true);
 	validate_cpus(ctx, &c->nohz_full, true);
 	validate_cpus(ctx, &c->rcu_nocbs, false);
+	warn_iommu(ctx, c);
 	/* One owner per key: a key given twice would fight itself at boot. */
 	if (kernel_desired_args(ctx, c, &args) < 0)
 		return -ENOMEM;
@@ -282,13 +337,8 @@ int kernel_desired_args(struct ctx *ctx, const struct kernel_config *c, char ***
 		r = strv_push(&v, &n, cpus_arg("nohz_full", &c->nohz_full));
 	if (r == 0 && c && c->rcu_nocbs.setting)
 		r = strv_push(&v, &n, cpus_arg("rcu_nocbs", &c->rcu_nocbs));
-	if (r == 0 && c && c->iommu) {
-		const char *vendor = host_cpu_is_amd(ctx) ? "amd_iommu" : "intel_iommu";
-
-		r = strv_push(&v, &n, strdup_printf("%s=%s", vendor, strcmp(c->iommu->value, "off") == 0 ? "off" : "on"));
-		if (r == 0 && strcmp(c->iommu->value, "pt") == 0)
-			r = strv_push(&v, &n, strdup("iommu=pt"));
-	}
+	if (r == 0 && c && c->iommu)
+		r = iommu_args(ctx, c->iommu->value, &v, &n);
 	if (r == 0)
 		r = hugepage_args(ctx, &v, &n);
 	for (char **e = c ? c->extra : NULL; r == 0 && e && *e; e++)

@@ -274,14 +274,19 @@ static int plan_config(struct ctx *ctx, struct kboot *kb)
 		return -ENOMEM;
 	kb->config = a;
 	a->data = kb;
+	if (kb->n_args == 0)
+		a->free_data = kboot_free;   /* no argument action owns kb */
 	if (a->state != ACTION_OK)
 		return 0;
 	for (size_t i = 0; i < kb->n_args; i++)
 		if (kb->args[i].action->state == ACTION_PENDING) {
 			action_set_state(a, ACTION_PENDING, "%s lacks %s: refreshing the bootloader", kb->next_source,
 					 kb->args[i].text);
-			break;
+			return 0;
 		}
+	if (kb->record_stale)
+		action_set_state(a, ACTION_PENDING, "/var/lib/hostprep/kernel-args names arguments %s no longer holds "
+				 "(an earlier run stopped between the two): rewriting the record", kb->backend->config);
 	return 0;
 }
 
@@ -297,11 +302,22 @@ static int kernel_plan(struct ctx *ctx, void *config)
 	r = kernel_desired_args(ctx, c, &kb->desired);
 	if (r == 0)
 		r = cmdline_split(host_facts(ctx)->cmdline, &kb->running);
-	if (r == 0 && kb->backend)
+	if (r == 0 && kb->backend) {
 		r = kb->backend->read_owned(ctx, kb, &kb->owned);
-	else if (r == 0 && !(kb->owned = calloc(1, sizeof(char *))))
+		if (r < 0 && r != -ENOMEM) {
+			/* Without the record, removing or keeping an argument would be a guess. */
+			_cleanup_free_ char *line = kb->desired[0] ? cmdline_join(kb->desired) : NULL;
+
+			action_set_state(plan_action(ctx, kb->backend->config, NULL, line, NULL), ACTION_FAILED,
+					 "reading what hostprep owns in %s (/var/lib/hostprep/kernel-args): %s",
+					 kb->backend->config, strerror(-r));
+			kboot_free(kb);
+			return 0;
+		}
+	} else if (r == 0 && !(kb->owned = calloc(1, sizeof(char *)))) {
 		r = -ENOMEM;
-	if (r < 0 || (!kb->desired[0] && !kb->owned[0])) {
+	}
+	if (r < 0 || (!kb->desired[0] && !kb->owned[0] && !kb->record_stale)) {
 		kboot_free(kb);
 		return r;
 	}
@@ -324,12 +340,31 @@ static int kernel_plan(struct ctx *ctx, void *config)
 	}
 	if (r == 0 && kb->backend)
 		r = plan_config(ctx, kb);
-	if (kb->n_args == 0)
+	if (kb->n_args == 0 && !(kb->config && kb->config->free_data))
 		kboot_free(kb);
 	return r;
 }
 
 /* Applying ------------------------------------------------------------ */
+
+/* After a write that failed part way: what the configuration holds now, as
+ * the action's current value; true when that moved. */
+static bool reread_config(struct ctx *ctx, struct kboot *kb, struct action *a)
+{
+	_cleanup_strv_free_ char **owned = NULL;
+	_cleanup_free_ char *held = NULL;
+
+	read_next(ctx, kb);
+	if (kb->backend->read_owned(ctx, kb, &owned) < 0)
+		return false;
+	strv_free(kb->owned);
+	kb->owned = TAKE_PTR(owned);
+	held = held_line(ctx, kb);
+	if (streq_ptr(held, a->current))
+		return false;
+	action_set_current(a, held);
+	return true;
+}
 
 static int kernel_config_apply(struct ctx *ctx, struct action *a)
 {
@@ -344,9 +379,13 @@ static int kernel_config_apply(struct ctx *ctx, struct action *a)
 		pending[i] = kb->args[i].action->state == ACTION_PENDING;
 	r = kb->backend->write(ctx, kb, &msg);
 	if (r < 0) {
+		bool moved = reread_config(ctx, kb, a);
+
 		action_set_state(a, ACTION_FAILED, "%s", msg ? msg : strerror(-r));
 		for (size_t i = 0; i < kb->n_args; i++)
-			if (pending[i])
+			if (pending[i] && moved)
+				judge(ctx, kb, &kb->args[i], true);
+			else if (pending[i])
 				action_set_state(kb->args[i].action, ACTION_FAILED, "not in the boot configuration: %s",
 						 msg ? msg : strerror(-r));
 		return r;

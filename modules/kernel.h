@@ -59,6 +59,7 @@ struct kboot {
 	const struct boot_backend *backend;   /* NULL: bootloader = none */
 	char **desired;            /* arguments the profile wants, in order */
 	char **owned;              /* our arguments the boot configuration holds */
+	bool record_stale;         /* the record names more than that (a run was cut short) */
 	char **next;               /* next boot's tokens, NULL when unreadable */
 	char *next_source;         /* where next came from, or why it is unknown */
 	char **running;            /* /proc/cmdline */

@@ -3,6 +3,7 @@
  * and the records of the PFs hostprep set. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,15 +20,86 @@
 #include "state.h"
 #include "util.h"
 
-/* Records: "ADDR N" per PF hostprep set to N VFs. ------------------------- */
+/* Records ------------------------------------------------------------------ */
 
-static int record_set(struct ctx *ctx, const char *addr, unsigned numvfs)
+int sriov_record_parse(const char *line, struct sriov_record *ret)
 {
-	_cleanup_free_ char *line = numvfs ? strdup_printf("%s %u", addr, numvfs) : NULL;
+	_cleanup_strv_free_ char **f = strv_split(line, " ");
+	struct sriov_record r = { 0 };
+	size_t n = strv_length(f);
+	uint64_t count, was;
 
-	if (numvfs && !line)
+	if (!f)
 		return -ENOMEM;
-	return state_set_keyed(&ctx->hr, SRIOV_STATE_NAME, addr, line, false);
+	if ((n != 2 && (n != 4 || strcmp(f[2], "was") != 0)) || !path_component_valid(f[0]) ||
+	    strlen(f[0]) >= sizeof(r.addr) || parse_u64_range(f[1], 0, UINT_MAX, &count) < 0 ||
+	    (n == 4 && parse_u64_range(f[3], 0, UINT_MAX, &was) < 0))
+		return -EINVAL;
+	strcpy(r.addr, f[0]);
+	r.count = (unsigned)count;
+	r.was = n == 4 ? (unsigned)was : r.count;
+	r.unfinished = n == 4;
+	*ret = r;
+	return 0;
+}
+
+int sriov_record_find(char *const *lines, const char *pf, struct sriov_record *ret)
+{
+	for (; lines && *lines; lines++)
+		if (sriov_record_parse(*lines, ret) == 0 && strcmp(ret->addr, pf) == 0)
+			return 0;
+	return -ENOENT;
+}
+
+bool sriov_record_owns(const struct sriov_record *r, unsigned count)
+{
+	return count > 0 && (count == r->count || count == r->was);
+}
+
+static int record_get(struct ctx *ctx, const char *pf, struct sriov_record *ret)
+{
+	_cleanup_strv_free_ char **lines = NULL;
+	int r = state_load(&ctx->hr, SRIOV_STATE_NAME, &lines);
+
+	return r < 0 ? r : sriov_record_find(lines, pf, ret);
+}
+
+static int record_line(struct ctx *ctx, const char *pf, const char *line)
+{
+	return state_set_keyed(&ctx->hr, SRIOV_STATE_NAME, pf, line, false);
+}
+
+/* Before writing sriov_numvfs: "PF WANT was OWNED", where OWNED is the count
+ * now on the PF when it is hostprep's, else 0.  Whatever a kill or a slow
+ * driver leaves, the record claims the VFs hostprep may have made. */
+static int record_intent(struct ctx *ctx, const char *pf, unsigned cur, unsigned want)
+{
+	struct sriov_record rec;
+	_cleanup_free_ char *line = NULL;
+	int r = record_get(ctx, pf, &rec);
+
+	if (r < 0 && r != -ENOENT)
+		return r;
+	line = strdup_printf("%s %u was %u", pf, want, r == 0 && sriov_record_owns(&rec, cur) ? cur : 0);
+	return line ? record_line(ctx, pf, line) : -ENOMEM;
+}
+
+/* After the write: "PF NOW" when the NOW VFs are hostprep's by the record,
+ * else no line (0 VFs, or a count that was never ours). */
+static int record_settle(struct ctx *ctx, const char *pf, unsigned now)
+{
+	struct sriov_record rec;
+	_cleanup_free_ char *line = NULL;
+	int r = record_get(ctx, pf, &rec);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	if (!sriov_record_owns(&rec, now))
+		return record_line(ctx, pf, NULL);
+	line = strdup_printf("%s %u", pf, now);
+	return line ? record_line(ctx, pf, line) : -ENOMEM;
 }
 
 /* Bounded sriov_numvfs write ------------------------------------------------ */
@@ -147,6 +219,19 @@ const char *sriov_destroy_refusal(struct ctx *ctx, const struct pf_job *j, unsig
 	return buf;
 }
 
+/* The count the kernel holds now, as the action's current value. */
+static int read_back(struct ctx *ctx, struct action *a, const char *pf, uint64_t *now)
+{
+	char buf[32];
+	int r = hr_read_u64(&ctx->hr, now, "/sys/bus/pci/devices/%s/sriov_numvfs", pf);
+
+	if (r < 0)
+		return r;
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)*now);
+	action_set_current(a, buf);
+	return 0;
+}
+
 int sriov_numvfs_apply(struct ctx *ctx, struct action *a)
 {
 	const struct pf_job *j = a->data;
@@ -154,7 +239,7 @@ int sriov_numvfs_apply(struct ctx *ctx, struct action *a)
 	char buf[640], why[512];
 	const char *refusal;
 	_cleanup_strv_free_ char **vfs = NULL;
-	int r;
+	int r, w = 0;
 
 	r = hr_read_u64(&ctx->hr, &cur, "/sys/bus/pci/devices/%s/sriov_numvfs", j->addr);
 	if (r < 0) {
@@ -166,29 +251,41 @@ int sriov_numvfs_apply(struct ctx *ctx, struct action *a)
 		action_set_state(a, ACTION_FAILED, "%s", refusal);
 		return -EBUSY;
 	}
+	if (j->want > 0 && cur != j->want && (r = record_intent(ctx, j->addr, (unsigned)cur, j->want)) < 0) {
+		action_set_state(a, ACTION_FAILED, "recording %s in /var/lib/hostprep/%s: %s", j->addr,
+				 SRIOV_STATE_NAME, strerror(-r));
+		return r;
+	}
 	if (cur > 0 && cur != j->want) {
 		if (j->reset == RESET_ALWAYS && vfs_in_use(ctx, j->addr, why, sizeof(why)))
 			ctx_warn(ctx, "sriov %s: reset = always: removing the VFs although %s", j->addr, why);
-		if ((r = write_numvfs_logged(ctx, a, j, 0)) < 0)
-			return r;
+		w = write_numvfs_logged(ctx, a, j, 0);
 	}
-	if (j->want > 0 && cur != j->want && (r = write_numvfs_logged(ctx, a, j, j->want)) < 0) {
-		if (cur > 0)
-			action_set_current(a, "0");
+	if (w == 0 && j->want > 0 && cur != j->want)
+		w = write_numvfs_logged(ctx, a, j, j->want);
+	/* The writer child still holds the lock: the intent stays recorded. */
+	if (w == -ETIMEDOUT)
+		return w;
+	pci_udev_settle(&ctx->hr, 10000);
+	r = read_back(ctx, a, j->addr, &now);
+	if (r < 0) {
+		action_set_state(a, ACTION_FAILED, "reading sriov_numvfs back: %s", strerror(-r));
 		return r;
 	}
-	pci_udev_settle(&ctx->hr, 10000);
-	if (hr_read_u64(&ctx->hr, &now, "/sys/bus/pci/devices/%s/sriov_numvfs", j->addr) < 0 ||
-	    pci_vfs(&ctx->hr, j->addr, &vfs) < 0) {
-		action_set_state(a, ACTION_FAILED, "cannot read the VFs back");
+	r = record_settle(ctx, j->addr, (unsigned)now);
+	if (r < 0) {
+		_cleanup_free_ char *earlier = w < 0 && a->message ? strdup(a->message) : NULL;
+
+		action_set_state(a, ACTION_FAILED, "%s%srecording %s in /var/lib/hostprep/%s: %s", earlier ? earlier : "",
+				 earlier ? "; " : "", j->addr, SRIOV_STATE_NAME, strerror(-r));
+		return r;
+	}
+	if (w < 0)
+		return w;
+	if (pci_vfs(&ctx->hr, j->addr, &vfs) < 0) {
+		action_set_state(a, ACTION_FAILED, "cannot list the VFs");
 		return -EIO;
 	}
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)now);
-	action_set_current(a, buf);
-	r = record_set(ctx, j->addr, j->want);
-	if (r < 0)
-		ctx_warn(ctx, "sriov %s: recording the PF in /var/lib/hostprep/%s: %s", j->addr, SRIOV_STATE_NAME,
-			 strerror(-r));
 	if (now != j->want || strv_length(vfs) != j->want) {
 		action_set_state(a, ACTION_FAILED, "sriov_numvfs reads %llu and %zu VFs exist, %u wanted",
 				 (unsigned long long)now, strv_length(vfs), j->want);
@@ -301,7 +398,7 @@ int sriov_vf_driver_apply(struct ctx *ctx, struct action *a)
 		return r;
 	}
 	for (char **v = vfs; *v; v++) {
-		char drv[PCI_DRIVER_MAX], step[256] = "", why[256];
+		char drv[PCI_DRIVER_MAX], step[512] = "", why[256];
 
 		if (pci_driver(&ctx->hr, *v, drv, sizeof(drv)) == 0 && strcmp(drv, j->vf_driver) == 0)
 			continue;
@@ -313,8 +410,8 @@ int sriov_vf_driver_apply(struct ctx *ctx, struct action *a)
 		}
 		r = pci_bind(&ctx->hr, *v, j->vf_driver, step, sizeof(step));
 		if (r < 0) {
-			snprintf(failures + strlen(failures), sizeof(failures) - strlen(failures), "%s%s: %s: %s",
-				 failures[0] ? "; " : "", *v, step, strerror(-r));
+			snprintf(failures + strlen(failures), sizeof(failures) - strlen(failures), "%s%s: %s",
+				 failures[0] ? "; " : "", *v, step);
 			RET_GATHER(ret, r);
 		}
 	}

@@ -229,12 +229,13 @@ static struct action *job_action(struct ctx *ctx, const char *target, const char
 	return a;
 }
 
-static int plan_pf(struct ctx *ctx, const struct pf_config *pf, const char *addr)
+static int plan_pf(struct ctx *ctx, const struct pf_config *pf, const char *addr, char *const *record)
 {
 	struct pf_job job = { .want = pf->numvfs, .reset = pf->reset, .timeout_s = pf->timeout_s_value };
 	char target[128], cur_s[32], want_s[32], why[640];
 	_cleanup_free_ char *drivers_now = NULL, *drivers_want = NULL;
 	struct action *a;
+	struct sriov_record rec;
 	uint64_t cur;
 	char ap[8];
 	bool to_vfio = strcmp(pf->vf_driver, "vfio-pci") == 0;
@@ -267,6 +268,9 @@ static int plan_pf(struct ctx *ctx, const struct pf_config *pf, const char *addr
 		return -ENOMEM;
 	if (a->state == ACTION_PENDING && sriov_destroy_refusal(ctx, &job, (unsigned)cur, why, sizeof(why)))
 		action_set_state(a, ACTION_FAILED, "%s", why);
+	else if (a->state == ACTION_OK && sriov_record_find(record, addr, &rec) == 0 && rec.unfinished)
+		action_set_state(a, ACTION_PENDING, "unfinished record '%s %u was %u' (an earlier run stopped before "
+				 "recording the result): recording %llu", addr, rec.count, rec.was, (unsigned long long)cur);
 
 	if (!pf->vf_driver[0] || pf->numvfs == 0)
 		return 0;
@@ -295,31 +299,34 @@ static bool in_strv(char *const *v, const char *s)
 	return false;
 }
 
-/* A PF hostprep configured that the profile no longer names goes back to 0. */
+/* A PF hostprep configured that the profile no longer names goes back to 0;
+ * with no VFs left, its record goes. */
 static int plan_dropped(struct ctx *ctx, const char *line, char *const *wanted)
 {
-	char addr[PCI_ADDR_MAX], target[128], cur_s[32], why[640];
-	unsigned recorded;
+	char target[128], cur_s[32], why[640];
+	struct sriov_record rec;
 	uint64_t cur;
 	struct pf_job job = { .want = 0, .reset = RESET_IF_UNUSED, .timeout_s = DEFAULT_TIMEOUT_S, .dropped = true };
 	struct action *a;
 
-	if (sscanf(line, "%23s %u", addr, &recorded) != 2 || in_strv(wanted, addr) || !pci_exists(&ctx->hr, addr))
+	if (sriov_record_parse(line, &rec) < 0 || in_strv(wanted, rec.addr) || !pci_exists(&ctx->hr, rec.addr))
 		return 0;
-	if (hr_read_u64(&ctx->hr, &cur, "/sys/bus/pci/devices/%s/sriov_numvfs", addr) < 0 || cur == 0)
+	if (hr_read_u64(&ctx->hr, &cur, "/sys/bus/pci/devices/%s/sriov_numvfs", rec.addr) < 0)
 		return 0;
-	if (cur != recorded) {
+	if (cur > 0 && !sriov_record_owns(&rec, (unsigned)cur)) {
 		ctx_warn(ctx, "sriov %s: dropped from the profile, but it has %llu VFs where hostprep set %u: leaving them",
-			 addr, (unsigned long long)cur, recorded);
+			 rec.addr, (unsigned long long)cur, rec.count);
 		return 0;
 	}
-	snprintf(job.addr, sizeof(job.addr), "%s", addr);
-	snprintf(target, sizeof(target), "%s numvfs", addr);
+	snprintf(job.addr, sizeof(job.addr), "%s", rec.addr);
+	snprintf(target, sizeof(target), "%s numvfs", rec.addr);
 	snprintf(cur_s, sizeof(cur_s), "%llu", (unsigned long long)cur);
 	a = job_action(ctx, target, cur_s, "0", sriov_numvfs_apply, &job);
 	if (!a)
 		return -ENOMEM;
-	if (sriov_destroy_refusal(ctx, &job, (unsigned)cur, why, sizeof(why)))
+	if (cur == 0)
+		action_set_state(a, ACTION_PENDING, "dropped from the profile and no VFs left: removing its record");
+	else if (sriov_destroy_refusal(ctx, &job, (unsigned)cur, why, sizeof(why)))
 		action_set_state(a, ACTION_FAILED, "%s", why);
 	else
 		action_set_state(a, ACTION_PENDING, "dropped from the profile; hostprep created these VFs");
@@ -338,6 +345,9 @@ static int sriov_plan(struct ctx *ctx, void *config)
 
 	if (!wanted)
 		return -ENOMEM;
+	r = state_load(&ctx->hr, SRIOV_STATE_NAME, &record);
+	if (r < 0)
+		ctx_warn(ctx, "sriov: reading /var/lib/hostprep/%s: %s", SRIOV_STATE_NAME, strerror(-r));
 	for (size_t i = 0; c && i < c->n; i++) {
 		struct pf_config *pf = &c->pf[i];
 		_cleanup_strv_free_ char **devs = NULL;
@@ -359,15 +369,10 @@ static int sriov_plan(struct ctx *ctx, void *config)
 
 			if (strv_push(&wanted, &n, strdup(*d)) < 0)
 				return -ENOMEM;
-			RET_GATHER(ret, plan_pf(ctx, pf, *d));
+			RET_GATHER(ret, plan_pf(ctx, pf, *d, record));
 		}
 	}
-	r = state_load(&ctx->hr, SRIOV_STATE_NAME, &record);
-	if (r < 0) {
-		ctx_warn(ctx, "sriov: reading /var/lib/hostprep/%s: %s", SRIOV_STATE_NAME, strerror(-r));
-		return ret;
-	}
-	for (char **l = record; *l; l++)
+	for (char **l = record; l && *l; l++)
 		RET_GATHER(ret, plan_dropped(ctx, *l, wanted));
 	return ret;
 }

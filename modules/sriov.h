@@ -23,7 +23,23 @@ struct pf_job {
 	bool dropped;
 };
 
+/* Records: one line per PF hostprep set, in /var/lib/hostprep/sriov.
+ * "ADDR N": hostprep set N VFs.  "ADDR N was M": a change from M (the count
+ * hostprep owned before, 0 for none) to N was under way when a run stopped;
+ * either count is hostprep's.  The line is written with the intent before
+ * sriov_numvfs is, and settled to what the kernel holds after the write. */
+struct sriov_record {
+	char addr[PCI_ADDR_MAX];
+	unsigned count, was;
+	bool unfinished;
+};
+
 /* sriov-apply.c */
+int sriov_record_parse(const char *line, struct sriov_record *ret);
+/* The record of pf among the lines of the record file: 0, or -ENOENT. */
+int sriov_record_find(char *const *lines, const char *pf, struct sriov_record *ret);
+/* count VFs on the PF are hostprep's by this record. */
+bool sriov_record_owns(const struct sriov_record *r, unsigned count);
 /* Why the VFs may not be destroyed now (in buf), or NULL. */
 const char *sriov_destroy_refusal(struct ctx *ctx, const struct pf_job *j, unsigned cur, char *buf, size_t len);
 /* "2x vfio-pci, 1x none": the drivers of pf's VFs (malloc'ed), NULL on error. */

@@ -50,14 +50,31 @@ static void report_cpu(struct ctx *ctx, struct json_object *caps)
 	json_object_object_add(caps, "confidential_computing", cc);
 }
 
+/* enabled and groups from the IOMMU groups; firmware_table: the ACPI table
+ * that describes the IOMMU (DMAR, IVRS); active: the driver whose units the
+ * kernel registered in /sys/class/iommu (dmarN: intel-vt-d, ivhdN: amd-vi). */
 static void report_iommu(struct ctx *ctx, struct json_object *caps)
 {
-	_cleanup_strv_free_ char **groups = NULL;
-	struct json_object *o = json_object_new_object();
+	_cleanup_strv_free_ char **groups = NULL, **units = NULL;
+	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
 	size_t n = hr_list(&ctx->hr, &groups, "/sys/kernel/iommu_groups") == 0 ? strv_length(groups) : 0;
+	const char *active = NULL, *table = hr_exists(&ctx->hr, "/sys/firmware/acpi/tables/DMAR") ? "DMAR"
+					  : hr_exists(&ctx->hr, "/sys/firmware/acpi/tables/IVRS") ? "IVRS" : NULL;
 
+	if (hr_list(&ctx->hr, &units, "/sys/class/iommu") == 0)
+		for (char **u = units; *u; u++) {
+			const char *kind = strncmp(*u, "dmar", 4) == 0 ? "intel-vt-d" : strncmp(*u, "ivhd", 4) == 0 ? "amd-vi"
+										     : "other";
+
+			if (!active || strcmp(active, "other") == 0)
+				active = kind;
+			json_object_array_add(arr, json_object_new_string(*u));
+		}
 	json_object_object_add(o, "enabled", json_object_new_boolean(n > 0));
 	json_object_object_add(o, "groups", json_object_new_int((int)n));
+	json_object_object_add(o, "firmware_table", jstr_or_null(table));
+	json_object_object_add(o, "active", jstr_or_null(active));
+	json_object_object_add(o, "units", arr);
 	json_object_object_add(caps, "iommu", o);
 }
 

@@ -125,6 +125,7 @@ static const char *refusal(struct ctx *ctx, const struct hostdeps *deps, const c
 			   char *buf, size_t len, bool *next_boot)
 {
 	char blockers[384];
+	char depbuf[512];
 	const char *dep, *iommu;
 	uint64_t vfs;
 	int g = pci_iommu_group(&ctx->hr, addr);
@@ -145,7 +146,7 @@ static const char *refusal(struct ctx *ctx, const struct hostdeps *deps, const c
 			 g, blockers);
 		return buf;
 	}
-	if ((dep = hostdeps_reason(deps, addr))) {
+	if ((dep = hostdeps_refusal(&ctx->hr, deps, addr, depbuf, sizeof(depbuf)))) {
 		snprintf(buf, len, "the host depends on it: it %s", dep);
 		return buf;
 	}
@@ -167,12 +168,46 @@ static bool node_present(const struct hostroot *hr, const void *data)
 	return hr_exists(hr, "/dev/vfio/%d", *(const int *)data);
 }
 
+/* The device is on vfio-pci or its driver_override says vfio-pci. */
+static bool vfio_trace(const struct hostroot *hr, const char *addr)
+{
+	char drv[PCI_DRIVER_MAX], ov[PCI_DRIVER_MAX];
+
+	if (pci_driver(hr, addr, drv, sizeof(drv)) == 0 && strcmp(drv, VFIO) == 0)
+		return true;
+	return hr_read_line(hr, ov, sizeof(ov), "/sys/bus/pci/devices/%s/driver_override", addr) == 0 &&
+	       strcmp(ov, VFIO) == 0;
+}
+
+/* A device that stays on a host driver while a group sibling went to
+ * vfio-pci leaves that group unusable for a VM: say so. */
+static void group_note(struct ctx *ctx, const char *addr, char *why, size_t len)
+{
+	_cleanup_strv_free_ char **members = NULL;
+	char drv[PCI_DRIVER_MAX];
+	int g = pci_iommu_group(&ctx->hr, addr);
+
+	if (g < 0 || pci_group_devices(&ctx->hr, g, &members) < 0 || pci_driver(&ctx->hr, addr, drv, sizeof(drv)) < 0 ||
+	    !drv[0] || strcmp(drv, VFIO) == 0)
+		return;
+	for (char **m = members; *m; m++) {
+		char other[PCI_DRIVER_MAX];
+
+		if (strcmp(*m, addr) != 0 && pci_driver(&ctx->hr, *m, other, sizeof(other)) == 0 &&
+		    strcmp(other, VFIO) == 0) {
+			snprintf(why + strlen(why), len - strlen(why), "; IOMMU group %d is not viable while it stays on %s",
+				 g, drv);
+			return;
+		}
+	}
+}
+
 /* Records, binds, checks the node.  -EOPNOTSUPP: vfio-pci is not loaded
  * under a root other than /.  why says what failed. */
 static int bind_device(struct ctx *ctx, const char *addr, const char *original, char *why, size_t len)
 {
-	char step[256], line[128];
-	int r, g;
+	char step[512], line[128];
+	int r, r2, g;
 
 	r = pci_driver_load(ctx, VFIO);
 	if (r == -EOPNOTSUPP) {
@@ -192,7 +227,13 @@ static int bind_device(struct ctx *ctx, const char *addr, const char *original, 
 	}
 	r = pci_bind(&ctx->hr, addr, VFIO, step, sizeof(step));
 	if (r < 0) {
-		snprintf(why, len, "%s: %s", step, strerror(-r));
+		snprintf(why, len, "%s", step);
+		/* pci_bind undid what it could: the record claims only a device
+		 * that still carries vfio-pci. */
+		if (!vfio_trace(&ctx->hr, addr) && (r2 = record_update(ctx, addr, NULL)) < 0)
+			snprintf(why + strlen(why), len - strlen(why), "; updating /var/lib/hostprep/" STATE_NAME ": %s",
+				 strerror(-r2));
+		group_note(ctx, addr, why, len);
 		return r;
 	}
 	g = pci_iommu_group(&ctx->hr, addr);
@@ -206,11 +247,16 @@ static int bind_device(struct ctx *ctx, const char *addr, const char *original, 
 static int bind_apply(struct ctx *ctx, struct action *a)
 {
 	const struct vfio_job *j = a->data;
-	char why[512], drv[PCI_DRIVER_MAX];
+	char why[1024], drv[PCI_DRIVER_MAX];
 	int r = bind_device(ctx, j->addr, j->original, why, sizeof(why));
 
-	if (pci_driver(&ctx->hr, j->addr, drv, sizeof(drv)) == 0)
-		action_set_current(a, drv[0] ? drv : "none");
+	if (pci_driver(&ctx->hr, j->addr, drv, sizeof(drv)) == 0) {
+		/* An override left behind is a change too: show it. */
+		_cleanup_free_ char *cur = strcmp(drv, VFIO) != 0 && vfio_trace(&ctx->hr, j->addr)
+			? strdup_printf("%s (driver_override " VFIO ")", drv[0] ? drv : "none") : NULL;
+
+		action_set_current(a, cur ? cur : drv[0] ? drv : "none");
+	}
 	if (r == -EOPNOTSUPP)
 		action_set_state(a, ACTION_SKIPPED, "%s", why);
 	else if (r < 0)
@@ -263,8 +309,11 @@ static int restore_apply(struct ctx *ctx, struct action *a)
 		drv[0] = '\0';
 	action_set_current(a, drv[0] ? drv : "none");
 	r = record_update(ctx, j->addr, NULL);
-	if (r < 0)
-		ctx_warn(ctx, "vfio %s: updating /var/lib/hostprep/" STATE_NAME ": %s", j->addr, strerror(-r));
+	if (r < 0) {
+		action_set_state(a, ACTION_FAILED, "released from " VFIO ", but updating /var/lib/hostprep/" STATE_NAME
+				 ": %s", strerror(-r));
+		return r;
+	}
 	if (strcmp(a->current, j->original) != 0) {
 		action_set_state(a, ACTION_FAILED, "released from " VFIO ", but the kernel bound it to %s, not %s",
 				 a->current, j->original);
@@ -350,12 +399,19 @@ static int deferred_apply(struct ctx *ctx, struct action *a)
 	if ((r = hostdeps_collect(&ctx->hr, &deps)) < 0)
 		return r;
 	for (char **dev = devs; *dev; dev++) {
-		char drv[PCI_DRIVER_MAX], buf[512], why[512];
+		char drv[PCI_DRIVER_MAX], buf[512], why[1024];
 		const char *no;
 		bool after_reboot;
 
 		if (pci_driver(&ctx->hr, *dev, drv, sizeof(drv)) == 0 && strcmp(drv, VFIO) == 0) {
 			APPEND(bound, "%s%s", bound[0] ? ", " : "", *dev);
+			continue;
+		}
+		if ((no = hostdeps_never_bind(&ctx->hr, *dev, buf, sizeof(buf)))) {
+			if (c)
+				(void)add_refusal(c, *dev, no, false);
+			APPEND(failures, "%s%s: refused: %s", failures[0] ? "; " : "", *dev, no);
+			RET_GATHER(ret, -EPERM);
 			continue;
 		}
 		no = refusal(ctx, &deps, *dev, devs, buf, sizeof(buf), &after_reboot);
@@ -415,6 +471,10 @@ static int plan_device(struct ctx *ctx, struct vfio_config *c, const struct host
 		return -ENOMEM;
 	if (a->state != ACTION_PENDING)
 		return 0;
+	if ((why = hostdeps_never_bind(&ctx->hr, addr, buf, sizeof(buf)))) {
+		action_set_state(a, ACTION_FAILED, "refused: %s", why);
+		return add_refusal(c, addr, why, false);
+	}
 	why = refusal(ctx, deps, addr, wanted, buf, sizeof(buf), &next_boot);
 	if (why && next_boot) {
 		action_set_state(a, ACTION_PENDING_REBOOT, "%s", why);
@@ -504,8 +564,11 @@ static int vfio_plan(struct ctx *ctx, void *config)
 	}
 	if (wanted[0] && (r = hostdeps_collect(&ctx->hr, &deps)) < 0)
 		goto out;
+	for (char **w = deps.warnings; w && *w; w++)
+		ctx_warn(ctx, "vfio: %s", *w);
 	for (char **u = deps.unresolved; u && *u; u++)
-		ctx_warn(ctx, "vfio: cannot tell which PCI device holds %s; that device is not protected", *u);
+		ctx_warn(ctx, "vfio: cannot tell which PCI device holds %s; every mass-storage controller is refused "
+			 "unless force = yes", *u);
 	for (char **d = wanted; *d; d++)
 		if ((r = plan_device(ctx, c, &deps, *d, wanted)) < 0)
 			goto out;

@@ -114,3 +114,18 @@ hold_group() {
 release_group() { kill "$HOLDER"; wait "$HOLDER" 2>/dev/null || true; rm -rf "${ROOT:?}/proc/$HOLDER"; }
 group_of() { basename "$(readlink "$ROOT/sys/bus/pci/devices/$1/iommu_group")"; }
 driver_of() { basename "$(readlink "$ROOT/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null || true; }
+# hp under strace: hp_inject 'rename:signal=SIGKILL:when=2' ARGS...  injects into the
+# main process only (children such as the sriov writer run untraced); sets $rc, $out, $err.
+# INJECT_PATH=FILE limits it to the calls on that file (strace -P; the kernel model's own
+# file operations run in the same process).
+hp_inject() {
+	local spec=$1 o=$T/.out e=$T/.err
+	shift
+	set +e
+	HOSTPREP_KMODEL_ROOT=$ROOT timeout 60 strace -o /dev/null -qq ${INJECT_PATH:+-P "$INJECT_PATH"} \
+		-E LD_PRELOAD="${SANITIZER_PRELOAD:+$SANITIZER_PRELOAD:}$KMODEL" -e inject="$spec" \
+		"$HOSTPREP" -r "$ROOT" "$@" >"$o" 2>"$e"
+	rc=$?
+	set -e
+	out=$(cat "$o"); err=$(cat "$e")
+}

@@ -5,7 +5,15 @@
 #
 #   add-pci.sh ROOT [--no-iommu] [--no-vfio-module] [--default-route IF] [--default-route6 IF]
 #              [--bond NAME:IF1,IF2] [--bridge NAME:IF1,...] [--vlan NAME:LOWER]
-#              [--root-on DEV] [--swap DEV] [--totalvfs N] [--device ADDR:VVVV:DDDD:CLASS:DRIVER:GROUP]...
+#              [--root-on SOURCE] [--root-devno MAJ:MIN] [--root-fstype TYPE] [--no-mountinfo]
+#              [--swap DEV] [--swapfile PATH] [--totalvfs N] [--device ADDR:VVVV:DDDD:CLASS:DRIVER:GROUP]...
+#
+# Mounts are in /proc/self/mountinfo (with each source's MAJ:MIN, which
+# /sys/dev/block maps to the device, as the kernel does) and /proc/mounts;
+# --no-mountinfo leaves only /proc/mounts.  MAJ:MIN follows the source's name
+# (sdaN 8:N, nvme0n1pN 259:N, /dev/mapper/* and dm-N 253:N, anything else 0:40,
+# an anonymous device as ZFS, NFS or tmpfs have); --root-devno overrides it for /
+# (e.g. --root-on /dev/root --root-devno 8:1, a kernel booted without initramfs).
 #
 # Default devices (address  ids  driver  group):
 #   0000:00:00.0  8086:3e0f host bridge       -          0
@@ -23,7 +31,8 @@ set -euo pipefail
 tree_cache "${BASH_SOURCE[0]}" "$@"
 
 root=$1; shift
-iommu=1 vfio=1 totalvfs=8 route4="" route6="" root_dev=/dev/sda1 swap=""
+iommu=1 vfio=1 totalvfs=8 route4="" route6="" root_dev=/dev/sda1 root_devno="" root_fstype=ext4 mountinfo=1
+swap="" swapfile=""
 bonds=() bridges=() vlans=() extra=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -35,7 +44,11 @@ while [ $# -gt 0 ]; do
 	--bridge) bridges+=("$2"); shift ;;
 	--vlan) vlans+=("$2"); shift ;;
 	--root-on) root_dev=$2; shift ;;
+	--root-devno) root_devno=$2; shift ;;
+	--root-fstype) root_fstype=$2; shift ;;
+	--no-mountinfo) mountinfo=0 ;;
 	--swap) swap=$2; shift ;;
+	--swapfile) swapfile=$2; shift ;;
 	--totalvfs) totalvfs=$2; shift ;;
 	--device) extra+=("$2"); shift ;;
 	*) echo "add-pci: unknown option $1" >&2; exit 1 ;;
@@ -90,6 +103,14 @@ pcidev() {
 	fi
 }
 
+# The IOMMU unit the kernel registered (/sys/class/iommu), named as the
+# firmware's table makes the kernel name it: dmarN for VT-d, ivhdN for AMD-Vi.
+if [ $iommu = 1 ]; then
+	unit=dmar0; [ -e "$root/sys/firmware/acpi/tables/IVRS" ] && unit=ivhd0
+	mkdir -p "$root/sys/devices/virtual/iommu/$unit"
+	link sys/devices/virtual/iommu/$unit sys/class/iommu/$unit
+fi
+
 ids() { mkdir -p "$root/.kmodel/pci"; printf '%s %s\n' "$1" "$2" >> "$root/.kmodel/pci/ids"; }
 
 # netdev ADDR|virtual IFNAME [operstate] [flags]
@@ -112,18 +133,37 @@ sriov() { # ADDR TOTAL VF_DEVICE OFFSET STRIDE
 	put $dir/sriov_stride "$5"
 }
 
-# block DEVICE_DIR_UNDER_PCI DISK [PARTITIONS...]
+# block DEVICE_DIR DISK MAJ:MIN [PARTITIONS...]: the disk and its partitions
+# (minors counted up from the disk's), each with its dev attribute and its
+# /sys/dev/block/MAJ:MIN link.
 block() {
-	local dir=$1/block/$2 disk=$2; shift 2
+	local dir=$1/block/$2 disk=$2 maj=${3%:*} min=${3#*:} i=0; shift 3
 	put $dir/size 1000000
 	put $dir/removable 0
+	put $dir/dev "$maj:$min"
 	mkdir -p "$root/$dir/slaves" "$root/$dir/holders"
 	link $dir sys/block/$disk
 	link $dir sys/class/block/$disk
+	link $dir sys/dev/block/$maj:$min
 	for p in "$@"; do
+		i=$((i + 1))
 		put $dir/$p/partition "${p##*[a-z]}"
+		put $dir/$p/dev "$maj:$((min + i))"
 		link $dir/$p sys/class/block/$p
+		link $dir/$p sys/dev/block/$maj:$((min + i))
 	done
+}
+
+# The MAJ:MIN a mount of SOURCE shows (see the header).
+devno() {
+	case $1 in
+	/dev/sd[a-z][0-9]*) echo "8:${1##*[a-z]}" ;;
+	/dev/nvme0n1p*) echo "259:${1##*p}" ;;
+	/dev/nvme0n1) echo 259:0 ;;
+	/dev/dm-*) echo "253:${1#/dev/dm-}" ;;
+	/dev/mapper/*) echo 253:0 ;;
+	*) echo 0:40 ;;
+	esac
 }
 
 mkdir -p "$root/sys/bus/pci/drivers" "$root/sys/bus/pci/devices" "$root/sys/kernel/iommu_groups" "$root/sys/block" \
@@ -165,17 +205,26 @@ if [ $vfio = 1 ]; then
 fi
 
 # Disks: sda behind the AHCI controller, nvme0n1 behind the NVMe controller.
-block sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0 sda sda1 sda2 sda3
-block sys/devices/pci0000:00/0000:04:00.0/nvme/nvme0 nvme0n1 nvme0n1p1
-mounts="$root_dev / ext4 rw,relatime 0 0
-/dev/sda2 /boot ext4 rw,relatime 0 0
-proc /proc proc rw 0 0
-sysfs /sys sysfs rw 0 0
-tmpfs /run tmpfs rw 0 0"
-put proc/mounts "$mounts"
+block sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0 sda 8:0 sda1 sda2 sda3
+block sys/devices/pci0000:00/0000:04:00.0/nvme/nvme0 nvme0n1 259:0 nvme0n1p1
+# SOURCE MOUNTPOINT FSTYPE MAJ:MIN
+mount_list=("$root_dev / $root_fstype ${root_devno:-$(devno "$root_dev")}" "/dev/sda2 /boot ext4 8:2"
+	"proc /proc proc 0:22" "sysfs /sys sysfs 0:21" "tmpfs /run tmpfs 0:24")
+mounts="" info="" id=21
+for m in "${mount_list[@]}"; do
+	read -r src mnt type dev <<<"$m"
+	mounts+="$src $mnt $type rw,relatime 0 0"$'\n'
+	info+="$id 1 $dev / $mnt rw,relatime shared:$id - $type $src rw"$'\n'
+	id=$((id + 1))
+done
+put proc/mounts "${mounts%$'\n'}"
+rm -f "$root/proc/self/mountinfo"
+[ $mountinfo = 1 ] && put proc/self/mountinfo "${info%$'\n'}"
 swaps="Filename				Type		Size		Used		Priority"
 [ -n "$swap" ] && swaps+="
 $swap                               partition	8388604		0		-2"
+[ -n "$swapfile" ] && swaps+="
+$swapfile                               file	8388604		0		-3"
 put proc/swaps "$swaps"
 
 # Stacked interfaces: lower_* links for bonds and VLANs, brif/ for bridges.

@@ -7,6 +7,12 @@
 #             [--governors "performance powersave"] [--governor powersave]
 #             [--sizes "2048 1048576"] [--no-thp] [--thp madvise]
 #             [--cmdline "..."] [--limit NODE:SIZE_KB:PAGES]... [--vmx|--no-vmx]
+#             [--iommu-table dmar|ivrs|none|absent]
+#
+# ACPI tables under /sys/firmware/acpi/tables: DMAR (Intel VT-d) on an Intel
+# host, IVRS (AMD-Vi) on an AMD one, unless --iommu-table says otherwise
+# (none: tables but no IOMMU table, as with VT-d off in the firmware; absent: no
+# /sys/firmware/acpi at all, as in an image prepared offline).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/cache.sh"
 tree_cache "${BASH_SOURCE[0]}" "$@"
@@ -14,7 +20,7 @@ tree_cache "${BASH_SOURCE[0]}" "$@"
 root=$1; shift
 cpus=8 nodes=2 vendor=intel cpufreq=1 governors="performance powersave schedutil" governor=powersave
 sizes="2048 1048576" thp=1 thp_mode=madvise cmdline="BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-amd64 root=/dev/sda1 ro quiet"
-virt=vmx limits=()
+virt=vmx limits=() iommu_table=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--cpus) cpus=$2; shift ;;
@@ -29,6 +35,7 @@ while [ $# -gt 0 ]; do
 	--cmdline) cmdline=$2; shift ;;
 	--limit) limits+=("$2"); shift ;;
 	--no-vmx) virt=none ;;
+	--iommu-table) iommu_table=$2; shift ;;
 	*) echo "mkhost: unknown option $1" >&2; exit 1 ;;
 	esac
 	shift
@@ -99,6 +106,14 @@ done
 if [ $thp = 1 ]; then
 	e="always madvise never"; put sys/kernel/mm/transparent_hugepage/enabled "${e/$thp_mode/[$thp_mode]}"
 	put sys/kernel/mm/transparent_hugepage/defrag "always defer defer+madvise [madvise] never"
+fi
+
+# ACPI tables: the signature is what the kernel, and hostprep, go by.
+[ -z "$iommu_table" ] && { [ "$vendor" = amd ] && iommu_table=ivrs || iommu_table=dmar; }
+if [ "$iommu_table" != absent ]; then
+	for t in APIC FACP MCFG $( [ "$iommu_table" = dmar ] && echo DMAR; [ "$iommu_table" = ivrs ] && echo IVRS ); do
+		put sys/firmware/acpi/tables/$t "$t"
+	done
 fi
 
 put proc/cmdline "$cmdline"

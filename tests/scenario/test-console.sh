@@ -46,6 +46,9 @@ test_report_2pfs_12vfs_one_line_per_pf() {
 	done
 	assert_contains "$out" "vfio-pci devices in viable groups : PASS"
 	assert_contains "$out" "SR-IOV VFs                        : PASS"
+	# The IOMMU the kernel registered (capabilities.iommu.active), named for people.
+	assert_contains "$out" "IOMMU active (Intel VT-d)"
+	grep -Eq "^  State +on, [0-9]+ groups, Intel VT-d$" <<<"$out" || fail "no IOMMU state row naming Intel VT-d"
 	hp -v report
 	assert_contains "$out" "    0000:03:10.2   vfio-pci, IOMMU group 8"
 	assert_contains "$out" "  0000:03:11.6     group 14, /dev/vfio/14, viable, Intel Corporation 82599 Ethernet Controller Virtual Function"

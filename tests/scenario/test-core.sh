@@ -170,9 +170,47 @@ test_governor_refused_by_kernel_is_failed() {
 governor = performance
 INI
 	hp -p "$P" -j apply
-	assert_rc 4
+	# Seven policies moved: a change and a failure.
+	assert_rc 6
 	assert_contains "$(jqo '.actions[0].message')" "policy2: Invalid argument"
 	assert_eq "$(cat "$ROOT/sys/devices/system/cpu/cpufreq/policy1/scaling_governor")" performance
+}
+
+# An action over several policies where one write fails reports what moved.
+test_governor_partial_change_reports_what_moved() {
+	mkhost
+	mkdir -p "$ROOT/.kmodel/fail/sys/devices/system/cpu/cpufreq/policy7"
+	echo 16 > "$ROOT/.kmodel/fail/sys/devices/system/cpu/cpufreq/policy7/scaling_governor"
+	profile p.ini <<'INI'
+[cpu]
+governor = performance
+INI
+	hp -p "$P" -j apply
+	assert_rc 6
+	assert_eq "$(jqo '.changed')" true
+	assert_eq "$(jqo '.actions[0] | [.state, .previous, .current] | join("|")')" \
+		"failed|powersave|performance (cpus 0-6), powersave (cpus 7)"
+	assert_eq "$(jqo '.actions[0].message')" "setting governor performance: policy7: Device or resource busy"
+	assert_eq "$(cat "$ROOT/sys/devices/system/cpu/cpufreq/policy6/scaling_governor")" performance
+	rm "$ROOT/.kmodel/fail/sys/devices/system/cpu/cpufreq/policy7/scaling_governor"
+	hp -p "$P" -j apply
+	assert_rc 2
+	assert_eq "$(jqo '[.actions[] | .target + "=" + .state] | join(",")')" "governor cpus 0-6=ok,governor cpus 7=changed"
+	assert_idempotent
+}
+
+test_governor_kernel_eio_is_worded_as_the_errno() {
+	mkhost --cpus 2
+	mkdir -p "$ROOT/.kmodel/fail/sys/devices/system/cpu/cpufreq/policy1"
+	echo 5 > "$ROOT/.kmodel/fail/sys/devices/system/cpu/cpufreq/policy1/scaling_governor"
+	profile p.ini <<'INI'
+[cpu]
+governor = performance
+INI
+	hp -p "$P" -j apply
+	assert_rc 6
+	assert_eq "$(jqo '.actions[0].message')" "setting governor performance: policy1: Input/output error"
+	assert_eq "$(jqo '.actions[0].current')" "performance (cpus 0), powersave (cpus 1)"
 }
 
 test_thp_on_command_line_is_a_warning() {

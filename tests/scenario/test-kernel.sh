@@ -307,15 +307,75 @@ INI
 	assert_contains "$(jqo '.warnings[]')" "reserving 4 1G pages spread over the nodes"
 }
 
-test_amd_iommu_and_vendor() {
-	mkhost --vendor amd; boot grub
-	profile p.ini <<'INI'
+# IOMMU arguments by the firmware table the kernel itself goes by (ACPI DMAR:
+# Intel VT-d; IVRS: AMD-Vi, on by default), never by the CPU vendor.
+iommu() { profile p.ini <<INI
 [kernel]
-iommu = on
+iommu = $1
 INI
+}
+iommu_args() { jqo '[.actions[] | select(.module=="kernel" and (.target | test("iommu"))) | .desired] | join(" ")'; }
+
+test_iommu_amd_vi_on_adds_nothing_pt_and_off_are_valid() {
+	mkhost --vendor amd; boot grub
+	iommu on
 	hp -p "$P" -j audit
-	assert_eq "$(arg amd_iommu desired)" "amd_iommu=on"
-	assert_eq "$(jqo '[.actions[] | select(.target=="iommu")] | length')" 0
+	assert_rc 0
+	assert_eq "$(iommu_args)" "" "arguments for iommu = on"
+	assert_not_contains "$out" "amd_iommu=on"
+	iommu pt
+	hp -p "$P" -j audit
+	assert_eq "$(iommu_args)" "iommu=pt" "arguments for iommu = pt"
+	iommu off
+	hp -p "$P" -j audit
+	assert_eq "$(iommu_args)" "amd_iommu=off" "arguments for iommu = off"
+}
+
+test_iommu_follows_the_dmar_table_not_the_cpu_vendor() {
+	# QEMU under TCG: the CPU says AMD, the emulated IOMMU is Intel's.
+	mkhost --vendor amd --iommu-table dmar; boot grub
+	iommu pt
+	hp -p "$P" -j audit
+	assert_eq "$(iommu_args)" "intel_iommu=on iommu=pt"
+	iommu off
+	hp -p "$P" -j audit
+	assert_eq "$(iommu_args)" "intel_iommu=off"
+}
+
+test_iommu_without_a_firmware_table_warns_and_adds_nothing() {
+	mkhost --iommu-table none; boot grub
+	iommu pt
+	hp -p "$P" -j audit
+	assert_rc 0
+	assert_eq "$(iommu_args)" ""
+	assert_contains "$(jqo '.warnings[]')" "the firmware describes no IOMMU (no ACPI DMAR or IVRS table)"
+}
+
+test_iommu_without_acpi_tables_goes_by_the_cpu_vendor() {
+	# An image prepared offline: no /sys/firmware/acpi to go by.
+	mkhost --vendor amd --iommu-table absent; boot grub
+	iommu pt
+	hp -p "$P" -j audit
+	assert_eq "$(iommu_args)" "iommu=pt"
+	assert_contains "$(jqo '.warnings[]')" "no ACPI tables under /sys/firmware/acpi/tables: going by the CPU vendor (AuthenticAMD)"
+	rm -rf "$T/root"; mkhost --iommu-table absent; boot grub
+	hp -p "$P" -j audit
+	assert_eq "$(iommu_args)" "intel_iommu=on iommu=pt"
+}
+
+test_iommu_report_names_the_active_iommu() {
+	pcihost
+	hp -j report
+	assert_eq "$(jqo '.capabilities.iommu | [.enabled, .firmware_table, .active, (.units | join(","))] | join("|")')" \
+		"true|DMAR|intel-vt-d|dmar0"
+	rm -rf "$T/root"; mkhost --vendor amd; "$TESTS_DIR/fakehost/add-pci.sh" "$ROOT"
+	hp -j report
+	assert_eq "$(jqo '.capabilities.iommu | [.firmware_table, .active, (.units | join(","))] | join("|")')" \
+		"IVRS|amd-vi|ivhd0"
+	rm -rf "$T/root"; mkhost --iommu-table none
+	hp -j report
+	assert_eq "$(jqo '.capabilities.iommu | [.enabled, .firmware_table, .active, (.units | join(","))] | join("|")')" \
+		"false|||"
 }
 
 test_reboot_guard_across_two_simulated_boots() {
@@ -425,4 +485,149 @@ INI
 	assert_eq "$(arg dyndbg state)" pending-reboot
 	hp -p "$P" apply
 	assert_rc 0
+}
+
+# The kernel-args record is written before the configuration changes (what may
+# become ours) and after (what is ours): a SIGKILL at any rename leaves a
+# record that still names every argument hostprep put there, so dropping one
+# from the profile removes it.
+two_args() {
+	profile p.ini <<'INI'
+[kernel]
+nohz_full = 4-7
+rcu_nocbs = 4-7
+INI
+}
+drop_rcu_nocbs() {
+	profile q.ini <<'INI'
+[kernel]
+nohz_full = 4-7
+INI
+	hp -p "$P" apply
+	assert_rc 2
+}
+
+# nohz_full and rcu_nocbs applied, then the profile swaps rcu_nocbs for
+# isolcpus: the record before names all three, the record after two.
+swap_args() {
+	hp -p "$P" apply; assert_rc 2
+	profile r.ini <<'INI'
+[kernel]
+nohz_full = 4-7
+isolcpus = 2-3
+INI
+}
+drop_isolcpus() {
+	profile s.ini <<'INI'
+[kernel]
+nohz_full = 4-7
+INI
+	hp -p "$P" apply
+	assert_rc 2
+}
+
+# kill_at_renames "1 2" SETUP FILE-AFTER RECORD-AFTER FILE-AFTER-DROP DROP:
+# for each rename N, a fresh host made by SETUP, apply killed at rename N; the
+# next apply converges to FILE-AFTER and RECORD-AFTER, the one after changes
+# nothing, and DROP (a profile change) leaves FILE-AFTER-DROP.
+kill_at_renames() {
+	local n
+	for n in $1; do
+		rm -rf "$T/root"; $2
+		hp_inject "rename:signal=SIGKILL:when=$n" -p "$P" apply
+		assert_eq "$rc" 137 "exit status of the apply killed at rename $n ($2)"
+		hp -p "$P" apply
+		[ "$rc" = 0 ] || [ "$rc" = 2 ] || fail "kill at rename $n ($2): the next apply exits $rc"
+		assert_file /etc/kernel/cmdline "$3"
+		assert_file /var/lib/hostprep/kernel-args "$4"
+		hp -p "$P" apply
+		assert_rc 0
+		$6
+		assert_file /etc/kernel/cmdline "$5"
+	done
+}
+create_two() { mkhost; boot kernel-cmdline; two_args; }
+change_one() { mkhost; boot kernel-cmdline; two_args; swap_args; }
+
+test_kernel_cmdline_record_survives_a_kill_at_every_rename() {
+	kill_at_renames "1 2" create_two "root=/dev/sda1 ro quiet nohz_full=4-7 rcu_nocbs=4-7" "nohz_full=4-7
+rcu_nocbs=4-7" "root=/dev/sda1 ro quiet nohz_full=4-7" drop_rcu_nocbs
+	assert_file /var/lib/hostprep/kernel-args "nohz_full=4-7"
+	# A change: the record before, /etc/kernel/cmdline, the record after.
+	kill_at_renames "1 2 3" change_one "root=/dev/sda1 ro quiet nohz_full=4-7 isolcpus=2-3" "isolcpus=2-3
+nohz_full=4-7" "root=/dev/sda1 ro quiet nohz_full=4-7" drop_isolcpus
+}
+
+test_grubby_record_survives_a_kill_at_every_rename() {
+	mkhost; boot bls; two_args
+	hp_inject "rename:signal=SIGKILL:when=1" -p "$P" apply
+	assert_eq "$rc" 137 "exit status of the apply killed at the record"
+	hp -p "$P" apply
+	assert_rc 2
+	assert_file /var/lib/hostprep/kernel-args "nohz_full=4-7
+rcu_nocbs=4-7"
+	hp -p "$P" apply
+	assert_rc 0
+	# A change: the record before, grubby, the record after.
+	for n in 1 2; do
+		rm -rf "$T/root"; mkhost; boot bls; two_args; swap_args
+		hp_inject "rename:signal=SIGKILL:when=$n" -p "$P" apply
+		assert_eq "$rc" 137 "exit status of the change killed at rename $n"
+		hp -p "$P" apply
+		[ "$rc" = 0 ] || [ "$rc" = 2 ] || fail "change killed at rename $n: the next apply exits $rc"
+		assert_eq "$(grep ^options "$ROOT"/boot/loader/entries/*.conf)" \
+			"options root=/dev/sda1 ro quiet nohz_full=4-7 isolcpus=2-3"
+		assert_file /var/lib/hostprep/kernel-args "isolcpus=2-3
+nohz_full=4-7"
+		hp -p "$P" apply
+		assert_rc 0
+		drop_isolcpus
+		assert_eq "$(grep ^options "$ROOT"/boot/loader/entries/*.conf)" "options root=/dev/sda1 ro quiet nohz_full=4-7"
+	done
+}
+
+test_kernel_cmdline_record_write_failure_is_a_failed_action() {
+	mkhost; boot kernel-cmdline; two_args
+	# The first rename is the record, before /etc/kernel/cmdline.
+	hp_inject 'rename:error=EROFS:when=1' -p "$P" -j apply
+	assert_rc 4
+	assert_eq "$(arg /etc/kernel/cmdline state)" failed
+	assert_contains "$(arg /etc/kernel/cmdline message)" \
+		"recording our arguments under /var/lib/hostprep: Read-only file system"
+	assert_file /etc/kernel/cmdline "root=/dev/sda1 ro quiet"
+}
+
+test_kernel_unreadable_record_is_a_failed_action_not_an_empty_one() {
+	mkhost; boot kernel-cmdline; two_args
+	hp -p "$P" apply; assert_rc 2
+	# /var/lib/hostprep cannot be read: nothing may be taken for "owns nothing".
+	mv "$ROOT/var/lib/hostprep" "$ROOT/var/lib/hostprep.d"; : > "$ROOT/var/lib/hostprep"
+	drop_rcu() { profile q.ini <<'INI'
+[kernel]
+nohz_full = 4-7
+INI
+	}
+	drop_rcu; snapshot
+	hp -p "$P" -j apply
+	assert_rc 4
+	assert_contains "$(arg /etc/kernel/cmdline message)" "reading what hostprep owns in /etc/kernel/cmdline"
+	assert_unchanged
+}
+
+test_kernel_cmdline_final_record_failure_after_the_write_is_exit_6() {
+	mkhost; boot kernel-cmdline; two_args; swap_args
+	# Renames: the record before, /etc/kernel/cmdline, the record after.
+	hp_inject 'rename:error=EROFS:when=3' -p "$P" -j apply
+	assert_rc 6
+	assert_eq "$(arg /etc/kernel/cmdline state)" failed
+	assert_contains "$(arg /etc/kernel/cmdline message)" "Read-only file system"
+	assert_eq "$(arg isolcpus state)" pending-reboot
+	assert_file /etc/kernel/cmdline "root=/dev/sda1 ro quiet nohz_full=4-7 isolcpus=2-3"
+	hp -p "$P" apply
+	assert_rc 2
+	assert_file /var/lib/hostprep/kernel-args "isolcpus=2-3
+nohz_full=4-7"
+	assert_idempotent
+	drop_isolcpus
+	assert_file /etc/kernel/cmdline "root=/dev/sda1 ro quiet nohz_full=4-7"
 }

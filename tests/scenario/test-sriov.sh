@@ -195,6 +195,9 @@ INI
 	flock -w 10 "$ROOT/run/hostprep.lock" true || fail "the writer did not finish"
 	assert_file $PF/sriov_numvfs 2
 	rm "$ROOT/.kmodel/slow/sys/devices/pci0000:00/0000:03:00.0/sriov_numvfs"
+	# The next run records what the writer did (see the record tests below).
+	hp -p "$P" apply
+	assert_rc 2
 	hp -p "$P" apply
 	assert_rc 0
 }
@@ -419,4 +422,151 @@ INI
 		"listing PCI devices failed: Cannot open /sys/bus/pci/devices/0000:02:00.0/vendor"
 	assert_eq "$(jqo '.actions[] | select(.target=="enabled") | .state')" changed
 	assert_eq "$(jqo '.capabilities.sriov | length')" 0
+}
+
+# Records: written with the intent before the sriov_numvfs write and settled
+# after it, so that no run can leave VFs of hostprep's without a record.
+SLOW=.kmodel/slow/sys/devices/pci0000:00/0000:03:00.0/sriov_numvfs
+two_plain_vfs() {
+	profile p.ini <<'INI'
+[sriov 0000:03:00.0]
+numvfs = 2
+INI
+}
+drop_pf() {
+	profile empty.ini <<'INI'
+[thp]
+enabled = madvise
+INI
+	hp -p "$P" apply
+	assert_rc 2
+	assert_file $PF/sriov_numvfs 0
+	[ ! -e "$ROOT/var/lib/hostprep/sriov" ] || fail "record left: $(cat "$ROOT/var/lib/hostprep/sriov")"
+}
+
+# The writer child finished 2 VFs after apply stopped waiting for it: the
+# intent was recorded before the write; the next apply settles it.
+writer_done_then_settled() {
+	flock -w 10 "$ROOT/run/hostprep.lock" true || fail "the writer did not finish"
+	assert_file $PF/sriov_numvfs 2
+	assert_file /var/lib/hostprep/sriov "0000:03:00.0 2 was 0"
+	rm "$ROOT/$SLOW"
+	hp -p "$P" apply
+	assert_rc 2
+	assert_contains "$out" "unfinished record"
+	assert_file /var/lib/hostprep/sriov "0000:03:00.0 2"
+	hp -p "$P" apply
+	assert_rc 0
+	drop_pf
+}
+
+test_sriov_record_survives_a_write_that_outlives_the_timeout() {
+	pcihost
+	profile p.ini <<'INI'
+[sriov 0000:03:00.0]
+numvfs = 2
+timeout = 1
+INI
+	mkdir -p "$ROOT/${SLOW%/*}"; echo 3 > "$ROOT/$SLOW"
+	hp -p "$P" apply
+	assert_rc 4
+	assert_contains "$err" "did not return within 1 s"
+	writer_done_then_settled
+}
+
+test_sriov_record_survives_a_kill_while_waiting_for_the_writer() {
+	pcihost
+	two_plain_vfs
+	mkdir -p "$ROOT/${SLOW%/*}"; echo 2 > "$ROOT/$SLOW"
+	# SIGKILL when apply starts waiting for the writer child (its first poll).
+	hp_inject 'poll:signal=SIGKILL:when=1' -p "$P" apply
+	assert_eq "$rc" 137 "exit status of the killed apply"
+	writer_done_then_settled
+}
+
+# SIGKILL at each rename of an apply that creates VFs: the intent record, then
+# the settled one.  The next apply converges, the one after changes nothing,
+# and dropping the PF still removes the VFs.
+test_sriov_record_survives_a_kill_at_every_rename() {
+	for n in 1 2; do
+		rm -rf "$T/root"; pcihost
+		two_plain_vfs
+		hp_inject "rename:signal=SIGKILL:when=$n" -p "$P" apply
+		assert_eq "$rc" 137 "exit status of the apply killed at rename $n"
+		hp -p "$P" -j apply
+		[ "$rc" = 0 ] || [ "$rc" = 2 ] || fail "kill at rename $n: the next apply exits $rc"
+		assert_file $PF/sriov_numvfs 2
+		assert_file /var/lib/hostprep/sriov "0000:03:00.0 2"
+		hp -p "$P" apply
+		assert_rc 0
+		drop_pf
+	done
+}
+
+test_sriov_record_write_failure_is_a_failed_action() {
+	pcihost
+	two_plain_vfs
+	# /var/lib/hostprep cannot hold files.
+	: > "$ROOT/var/lib/hostprep"
+	hp -p "$P" -j apply
+	assert_rc 4
+	assert_eq "$(jqo '.actions[0].state')" failed
+	assert_contains "$(jqo '.actions[0].message')" "recording 0000:03:00.0 in /var/lib/hostprep/sriov"
+	assert_file $PF/sriov_numvfs 0
+	assert_eq "$(writes)" "" "sysfs writes"
+}
+
+test_sriov_record_settle_failure_after_the_write_is_exit_6() {
+	pcihost
+	two_plain_vfs
+	hp_inject 'rename:error=EROFS:when=2' -p "$P" -j apply
+	assert_rc 6
+	assert_eq "$(jqo '.actions[0] | [.state, .previous, .current] | join(",")')" "failed,0,2"
+	assert_contains "$(jqo '.actions[0].message')" "Read-only file system"
+	assert_file $PF/sriov_numvfs 2
+	# The intent record is there: dropping the PF removes the VFs.
+	drop_pf
+}
+
+test_sriov_unfinished_record_is_settled_by_the_next_apply() {
+	pcihost; two_vfs
+	hp -p "$P" apply; assert_rc 2
+	# As an apply killed between the write and the settled record leaves it.
+	echo "0000:03:00.0 2 was 0" > "$ROOT/var/lib/hostprep/sriov"
+	hp -p "$P" -j audit
+	assert_rc 2
+	assert_contains "$(jqo '.actions[] | select(.target=="0000:03:00.0 numvfs") | .message')" "unfinished record"
+	hp -p "$P" apply
+	assert_rc 2
+	assert_file /var/lib/hostprep/sriov "0000:03:00.0 2"
+	assert_idempotent
+}
+
+test_sriov_unfinished_record_of_a_dropped_pf_with_no_vfs_is_removed() {
+	pcihost
+	mkdir -p "$ROOT/var/lib/hostprep"
+	# An apply killed after recording its intent, before writing sriov_numvfs.
+	echo "0000:03:00.0 2 was 0" > "$ROOT/var/lib/hostprep/sriov"
+	profile p.ini <<'INI'
+[thp]
+enabled = madvise
+INI
+	hp -p "$P" apply
+	assert_rc 2
+	[ ! -e "$ROOT/var/lib/hostprep/sriov" ] || fail "record left"
+	assert_idempotent
+}
+
+test_sriov_record_survives_a_kill_between_the_writes_of_a_resize() {
+	pcihost; two_vfs
+	hp -p "$P" apply; assert_rc 2
+	sed -i 's/numvfs = 2/numvfs = 3/' "$P"
+	# 2 → 0 → 3: killed when it starts waiting for the second write.
+	hp_inject 'poll:signal=SIGKILL:when=2' -p "$P" apply
+	assert_eq "$rc" 137 "exit status of the killed apply"
+	flock -w 10 "$ROOT/run/hostprep.lock" true || fail "the writer did not finish"
+	assert_file $PF/sriov_numvfs 3
+	assert_file /var/lib/hostprep/sriov "0000:03:00.0 3 was 2"
+	drop_pf
+	assert_idempotent
 }

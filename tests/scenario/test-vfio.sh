@@ -104,11 +104,103 @@ test_vfio_root_on_device_mapper_is_traced_to_the_disk() {
 	assert_contains "$(action 0000:04:00.0 message)" "it holds / (/dev/mapper/vg-root)"
 }
 
-test_vfio_untraceable_root_is_a_warning() {
-	pcihost --root-on /dev/root; vfio 0000:03:00.1
+# The root-disk rail fails closed: / traced through /proc/self/mountinfo's
+# device number and /sys/dev/block, and when a needed source cannot be traced,
+# every mass-storage controller (PCI class 01) is refused unless forced.
+test_vfio_dev_root_is_traced_by_its_device_number() {
+	pcihost --root-on /dev/root --root-devno 8:1; vfio "00:1f.2, 04:00.0"
 	hp -p "$P" -j audit
+	assert_rc 4
+	assert_contains "$(action 0000:00:1f.2 message)" "the host depends on it: it holds / (/dev/root)"
+	assert_eq "$(action 0000:04:00.0 state)" pending
+	assert_eq "$(jqo '.warnings | length')" 0
+}
+
+test_vfio_untraceable_root_refuses_every_mass_storage_controller() {
+	pcihost --root-on rpool/ROOT/debian --root-fstype zfs; vfio "04:00.0, 03:00.1"
+	hp -p "$P" -j audit
+	assert_rc 4
+	assert_contains "$(jqo '.warnings[0]')" "cannot tell which PCI device holds / (rpool/ROOT/debian, zfs)"
+	assert_eq "$(action 0000:04:00.0 message)" "refused: the host depends on it: it is a mass-storage controller, and the host's / (rpool/ROOT/debian, zfs) cannot be traced to a PCI device, so every mass-storage controller may hold it (force = yes overrides)"
+	# Not mass storage: no reason to refuse it.
+	assert_eq "$(action 0000:03:00.1 state)" pending
+	vfio "04:00.0" "force = yes"
+	hp -p "$P" -j apply
 	assert_rc 2
-	assert_contains "$(jqo '.warnings[0]')" "cannot tell which PCI device holds / on /dev/root"
+	assert_eq "$(driver_of 0000:04:00.0)" vfio-pci
+	assert_contains "$(jqo '.warnings[]')" "force = yes: binding although the host depends on it: it is a mass-storage controller"
+}
+
+test_vfio_dev_root_without_its_device_is_untraceable() {
+	# /dev/root with a device number /sys/dev/block does not know.
+	pcihost --root-on /dev/root --root-devno 8:9; vfio "04:00.0"
+	hp -p "$P" -j audit
+	assert_rc 4
+	assert_contains "$(action 0000:04:00.0 message)" "the host's / (/dev/root, ext4) cannot be traced"
+}
+
+test_vfio_iscsi_root_is_untraceable_and_fails_closed() {
+	pcihost --root-on /dev/sdb1 --root-devno 8:17
+	d=sys/devices/platform/host3/session1/target3:0:0/3:0:0:0/block/sdb
+	mkdir -p "$ROOT/$d/sdb1"; echo 1 > "$ROOT/$d/sdb1/partition"
+	ln -sr "$ROOT/$d" "$ROOT/sys/block/sdb"
+	ln -sr "$ROOT/$d/sdb1" "$ROOT/sys/dev/block/8:17"
+	vfio "04:00.0"
+	hp -p "$P" -j audit
+	assert_rc 4
+	assert_contains "$(action 0000:04:00.0 message)" "the host's / (/dev/sdb1, ext4) cannot be traced"
+}
+
+test_vfio_md_root_is_traced_to_every_member() {
+	# RAID1 over sda3 and nvme0n1p1; / is its first partition, md0p1.
+	pcihost --root-on /dev/md0p1 --root-devno 259:8
+	d=sys/devices/virtual/block/md0
+	mkdir -p "$ROOT/$d/slaves" "$ROOT/$d/md0p1"; echo 1 > "$ROOT/$d/md0p1/partition"
+	ln -sr "$ROOT/sys/class/block/sda3" "$ROOT/$d/slaves/sda3"
+	ln -sr "$ROOT/sys/class/block/nvme0n1p1" "$ROOT/$d/slaves/nvme0n1p1"
+	ln -sr "$ROOT/$d" "$ROOT/sys/block/md0"
+	ln -sr "$ROOT/$d/md0p1" "$ROOT/sys/dev/block/259:8"
+	vfio "04:00.0, 00:1f.2"
+	hp -p "$P" -j audit
+	assert_rc 4
+	assert_contains "$(action 0000:04:00.0 message)" "it holds / (/dev/md0p1)"
+	assert_contains "$(action 0000:00:1f.2 message)" "it holds / (/dev/md0p1)"
+}
+
+test_vfio_nvme_multipath_root_is_traced_to_its_controllers() {
+	# Native NVMe multipath: the namespace hangs off a virtual subsystem.
+	pcihost --root-on /dev/nvme0n1 --root-devno 259:5
+	d=sys/devices/virtual/nvme-subsystem/nvme-subsys0
+	mkdir -p "$ROOT/$d/nvme0n1" "$ROOT/sys/class/nvme-subsystem"
+	ln -sr "$ROOT/sys/devices/pci0000:00/0000:04:00.0/nvme/nvme0" "$ROOT/$d/nvme0"
+	ln -sr "$ROOT/$d" "$ROOT/sys/class/nvme-subsystem/nvme-subsys0"
+	ln -sr "$ROOT/$d/nvme0n1" "$ROOT/sys/dev/block/259:5"
+	ln -sfnr "$ROOT/$d/nvme0n1" "$ROOT/sys/block/nvme0n1"
+	vfio "04:00.0"
+	hp -p "$P" -j audit
+	assert_rc 4
+	assert_contains "$(action 0000:04:00.0 message)" "it holds / (/dev/nvme0n1)"
+}
+
+test_vfio_mounts_file_is_the_fallback_without_mountinfo() {
+	pcihost --no-mountinfo; vfio "00:1f.2"
+	hp -p "$P" -j audit
+	assert_rc 4
+	assert_contains "$(action 0000:00:1f.2 message)" "it holds / (/dev/sda1)"
+}
+
+test_vfio_host_and_isa_bridges_are_never_bound_even_forced() {
+	pcihost --device 0000:00:1f.0:8086:a0c8:060100:-:7
+	vfio "00:00.0, 00:1f.0" "force = yes"; snapshot
+	hp -p "$P" -j apply
+	assert_rc 4
+	assert_eq "$(action 0000:00:00.0 message)" \
+		"refused: it is a host bridge (class 0600): never bound to vfio-pci, not even with force = yes"
+	assert_eq "$(action 0000:00:1f.0 message)" \
+		"refused: it is an ISA/LPC bridge (class 0601): never bound to vfio-pci, not even with force = yes"
+	assert_eq "$(jqo '[.capabilities.vfio.refused[].forced] | join(",")')" "false,false"
+	assert_eq "$(writes)" "" "writes"
+	assert_unchanged
 }
 
 test_vfio_pf_with_vfs_is_refused() {
@@ -195,34 +287,92 @@ INI
 	assert_eq "$(writes)" "" "writes"
 }
 
-test_vfio_failed_bind_is_reported_and_can_be_rolled_back() {
+# A bind that fails half way puts the device back: driver_override as it was,
+# the original driver bound again, no record claiming it.
+fail_write() { mkdir -p "$ROOT/.kmodel/fail${1%/*}"; echo "$2" > "$ROOT/.kmodel/fail$1"; }
+
+test_vfio_failed_probe_restores_the_original_driver_and_drops_the_record() {
 	pcihost; vfio 0000:03:00.1
-	mkdir -p "$ROOT/.kmodel/fail/sys/bus/pci"
-	echo 19 > "$ROOT/.kmodel/fail/sys/bus/pci/drivers_probe"
+	fail_write /sys/bus/pci/drivers_probe 19
 	hp -p "$P" -j apply
-	# Unbound from ixgbe, then the probe failed: a change and a failure.
-	assert_rc 6
-	assert_eq "$(action 0000:03:00.1 message)" "writing drivers_probe: No such device"
-	assert_eq "$(action 0000:03:00.1 current)" none
+	# Unbound from ixgbe, the probe failed, ixgbe bound again: nothing moved.
+	assert_rc 4
+	assert_eq "$(action 0000:03:00.1 message)" \
+		"writing drivers_probe: No such device (back on ixgbe, driver_override restored)"
+	assert_eq "$(action 0000:03:00.1 current)" ixgbe
+	assert_eq "$(jqo .changed)" false
+	assert_eq "$(driver_of 0000:03:00.1)" ixgbe
+	assert_file /sys/bus/pci/devices/0000:03:00.1/driver_override "(null)"
+	[ ! -e "$ROOT/var/lib/hostprep/vfio" ] || fail "record left: $(cat "$ROOT/var/lib/hostprep/vfio")"
 	rm "$ROOT/.kmodel/fail/sys/bus/pci/drivers_probe"
-	profile none.ini <<'INI'
-[thp]
-enabled = madvise
-INI
 	hp -p "$P" apply
 	assert_rc 2
+	assert_eq "$(driver_of 0000:03:00.1)" vfio-pci
+}
+
+test_vfio_failed_unbind_restores_the_override() {
+	pcihost; vfio 0000:03:00.1
+	fail_write /sys/bus/pci/drivers/ixgbe/unbind 16
+	hp -p "$P" -j apply
+	assert_file /sys/bus/pci/devices/0000:03:00.1/driver_override "(null)"
+	[ ! -e "$ROOT/var/lib/hostprep/vfio" ] || fail "record left"
+	assert_rc 4
+	assert_eq "$(action 0000:03:00.1 message)" \
+		"unbinding from ixgbe: Device or resource busy (still on ixgbe, driver_override restored)"
 	assert_eq "$(driver_of 0000:03:00.1)" ixgbe
+}
+
+test_vfio_failed_restore_is_a_change() {
+	pcihost; vfio 0000:03:00.1
+	fail_write /sys/bus/pci/drivers_probe 19
+	fail_write /sys/bus/pci/drivers/ixgbe/bind 19
+	hp -p "$P" -j apply
+	# Unbound from ixgbe and nothing could bind it again: a change and a failure.
+	assert_rc 6
+	assert_eq "$(action 0000:03:00.1 current)" none
+	assert_eq "$(action 0000:03:00.1 previous)" ixgbe
+	assert_contains "$(action 0000:03:00.1 message)" \
+		"writing drivers_probe: No such device; binding ixgbe again failed (No such device): the device has no driver now"
+	assert_file /sys/bus/pci/devices/0000:03:00.1/driver_override "(null)"
+	[ ! -e "$ROOT/var/lib/hostprep/vfio" ] || fail "record left"
+}
+
+test_vfio_two_function_group_with_a_failing_sibling() {
+	pcihost; vfio "65:00.0, 65:00.1"
+	fail_write /sys/bus/pci/drivers/snd_hda_intel/unbind 16
+	hp -p "$P" -j apply
+	assert_file /sys/bus/pci/devices/0000:65:00.1/driver_override "(null)"
+	assert_file /var/lib/hostprep/vfio "0000:65:00.0 nouveau"
+	assert_rc 6
+	assert_eq "$(action 0000:65:00.0 state)" changed
+	assert_eq "$(driver_of 0000:65:00.0)" vfio-pci
+	assert_eq "$(action 0000:65:00.1 state)" failed
+	assert_contains "$(action 0000:65:00.1 message)" \
+		"unbinding from snd_hda_intel: Device or resource busy (still on snd_hda_intel, driver_override restored)"
+	assert_contains "$(action 0000:65:00.1 message)" "IOMMU group 1 is not viable while it stays on snd_hda_intel"
+	assert_eq "$(driver_of 0000:65:00.1)" snd_hda_intel
+	assert_file /sys/bus/pci/devices/0000:65:00.1/driver_override "(null)"
+	assert_file /var/lib/hostprep/vfio "0000:65:00.0 nouveau"
+	assert_eq "$(jqo '.capabilities.vfio.devices[0].viable')" false
+	# Once the sibling lets go, the next apply completes the group.
+	rm "$ROOT/.kmodel/fail/sys/bus/pci/drivers/snd_hda_intel/unbind"
+	hp -p "$P" apply
+	assert_rc 2
+	assert_eq "$(driver_of 0000:65:00.1)" vfio-pci
+	assert_idempotent
 }
 
 test_vfio_device_that_does_not_bind_is_failed() {
 	pcihost
-	# Forced past "no IOMMU group": vfio-pci's probe then fails and the device stays unbound.
+	# Forced past "no IOMMU group": vfio-pci's probe then fails; ixgbe takes it back.
 	rm "$ROOT/sys/devices/pci0000:00/0000:03:00.1/iommu_group"
 	vfio 0000:03:00.1 "force = yes"
 	hp -p "$P" -j apply
-	assert_rc 6
-	assert_eq "$(action 0000:03:00.1 message)" "probing: the device is bound to no driver, not vfio-pci: No such device"
-	assert_eq "$(action 0000:03:00.1 current)" none
+	assert_rc 4
+	assert_eq "$(action 0000:03:00.1 message)" \
+		"probing: the device is bound to no driver, not vfio-pci (back on ixgbe, driver_override restored)"
+	assert_eq "$(action 0000:03:00.1 current)" ixgbe
+	assert_file /sys/bus/pci/devices/0000:03:00.1/driver_override "(null)"
 }
 
 test_vfio_selectors_no_match_and_malformed() {
@@ -284,4 +434,22 @@ INI
 	hp -p "$P" -j audit
 	assert_rc 4
 	assert_eq "$(action 8086:10ed message)" "no device matches 8086:10ed"
+}
+
+test_vfio_restore_whose_record_update_fails_is_failed() {
+	pcihost; vfio 0000:03:00.1
+	hp -p "$P" apply; assert_rc 2
+	profile none.ini <<'INI'
+[thp]
+enabled = madvise
+INI
+	# The record's last line goes: an unlink.
+	INJECT_PATH=$ROOT/var/lib/hostprep/vfio hp_inject 'unlink:error=EROFS:when=1' -p "$P" -j apply
+	# Back on ixgbe (a change), but the record still claims it: a failure too.
+	assert_rc 6
+	assert_eq "$(action 0000:03:00.1 state)" failed
+	assert_contains "$(action 0000:03:00.1 message)" "updating /var/lib/hostprep/vfio: Read-only file system"
+	assert_eq "$(driver_of 0000:03:00.1)" ixgbe
+	hp -p "$P" apply
+	assert_rc 0
 }

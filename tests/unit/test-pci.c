@@ -140,6 +140,38 @@ static void test_mounts_source(void **state)
 	assert_int_equal(mounts_source(m, "/srv", src, sizeof(src)), -ENOENT);
 }
 
+static void test_mounts_find_mountinfo(void **state)
+{
+	struct mount_entry m;
+	const char *info =
+		"21 1 8:1 / / rw,relatime shared:1 - ext4 /dev/root rw\n"
+		"22 21 259:2 / /boot\\040efi rw shared:2 master:3 - vfat /dev/nvme0n1p2 rw\n"
+		"23 21 0:45 / /srv rw - zfs tank/srv rw,xattr\n"
+		"24 21 0:46 / /srv/a\\040b rw - tmpfs tmpfs rw\n"
+		"garbage line\n";
+
+	(void)state;
+	assert_int_equal(mounts_find(info, true, "/", false, &m), 0);
+	assert_string_equal(m.source, "/dev/root");
+	assert_true(m.devno && m.major == 8 && m.minor == 1);
+	assert_string_equal(m.fstype, "ext4");
+	/* Optional fields before the separator; escaped blanks. */
+	assert_int_equal(mounts_find(info, true, "/boot efi", false, &m), 0);
+	assert_string_equal(m.source, "/dev/nvme0n1p2");
+	assert_true(m.major == 259 && m.minor == 2);
+	/* The mount holding a file: the longest mount point that prefixes it. */
+	assert_int_equal(mounts_find(info, true, "/srv/swapfile", true, &m), 0);
+	assert_string_equal(m.source, "tank/srv");
+	assert_int_equal(mounts_find(info, true, "/srv/a b/swap", true, &m), 0);
+	assert_string_equal(m.fstype, "tmpfs");
+	assert_int_equal(mounts_find(info, true, "/srvx/f", true, &m), 0);
+	assert_string_equal(m.point, "/");
+	assert_int_equal(mounts_find(info, true, "/home", false, &m), -ENOENT);
+	/* /proc/mounts has no device numbers. */
+	assert_int_equal(mounts_find("/dev/sda1 / ext4 rw 0 0\n", false, "/", false, &m), 0);
+	assert_false(m.devno);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +181,7 @@ int main(void)
 		cmocka_unit_test(test_addr_in_path),
 		cmocka_unit_test(test_default_routes),
 		cmocka_unit_test(test_mounts_source),
+		cmocka_unit_test(test_mounts_find_mountinfo),
 	};
 
 	return cmocka_run_group_tests_name("pci", tests, NULL, NULL);

@@ -6,8 +6,12 @@
 
 struct hostroot;
 
-/* Returns the locked fd, -EWOULDBLOCK with *holder set (0 if unknown), or -errno. */
-int lock_take(struct hostroot *hr, pid_t *holder);
+#define LOCK_PATH "/run/hostprep.lock"
+
+/* Takes the lock; when another run holds it, waits up to wait_ms for it
+ * (0: not at all).  Returns the locked fd, -EWOULDBLOCK with *holder set (0 if
+ * unknown), or -errno. */
+int lock_take(struct hostroot *hr, unsigned wait_ms, pid_t *holder);
 void lock_release(int fd);
 
 #endif

@@ -16,9 +16,12 @@ struct cpu_config {
 	bool all;
 };
 
-/* Policies that share current and chosen governor form one action. */
+/* Policies given the same governor form one action; they may have different
+ * governors now.  Grouping by the chosen governor only keeps the action's
+ * target and id the same from one run to the next. */
 struct governor_group {
 	char **policies;
+	char **currents;           /* each policy's governor when planned */
 	size_t n;
 };
 
@@ -78,9 +81,12 @@ static void free_group(void *p)
 {
 	struct governor_group *g = p;
 
-	for (size_t i = 0; i < g->n; i++)
+	for (size_t i = 0; i < g->n; i++) {
 		free(g->policies[i]);
+		free(g->currents[i]);
+	}
 	free(g->policies);
+	free(g->currents);
 	free(g);
 }
 
@@ -92,7 +98,11 @@ static int gov_apply(struct ctx *ctx, struct action *a)
 
 	for (size_t i = 0; i < g->n; i++) {
 		char rb[64];
-		int r = hr_write_attr(&ctx->hr, a->desired, rb, sizeof(rb), CPUFREQ_DIR "/%s/scaling_governor",
+		int r;
+
+		if (streq_ptr(g->currents[i], a->desired))
+			continue;   /* already on it: no write */
+		r = hr_write_attr(&ctx->hr, a->desired, rb, sizeof(rb), CPUFREQ_DIR "/%s/scaling_governor",
 				      g->policies[i]);
 
 		if (r == 0 && strcmp(rb, a->desired) != 0)
@@ -135,47 +145,96 @@ struct policy_plan {
 	struct cpuset cpus;
 };
 
+/* The group's current governor: one name when all agree, else each with
+ * its CPUs, "powersave (cpus 0-2,5-7), performance (cpus 3-4)". */
+static void describe_currents(const struct policy_plan *p, const bool *in_group, size_t n, char *buf, size_t len)
+{
+	size_t used = 0, first = n;
+	bool mixed = false;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (in_group[i]) {
+			if (first == n)
+				first = i;
+			mixed |= strcmp(p[i].current, p[first].current) != 0;
+		}
+	if (!mixed) {
+		snprintf(buf, len, "%s", first < n ? p[first].current : "");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct cpuset cpus;
+		char list[256];
+		bool seen = false;
+
+		if (!in_group[i])
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = in_group[j] && strcmp(p[j].current, p[i].current) == 0;
+		if (seen)
+			continue;
+		cpuset_zero(&cpus);
+		for (size_t j = i; j < n; j++)
+			if (in_group[j] && strcmp(p[j].current, p[i].current) == 0)
+				cpuset_foreach(c, &p[j].cpus) cpuset_set(&cpus, c);
+		cpuset_format(&cpus, list, sizeof(list));
+		if (used < len)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s (cpus %s)", used ? ", " : "", p[i].current,
+						 list);
+	}
+}
+
 static int plan_groups(struct ctx *ctx, struct policy_plan *p, size_t n)
 {
-	bool *done = calloc(n, sizeof(bool));
+	_cleanup_free_ bool *done = calloc(n, sizeof(bool));
+	_cleanup_free_ bool *in_group = calloc(n, sizeof(bool));
 
-	if (!done)
+	if (!done || !in_group)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		struct governor_group *g;
-		struct cpuset cpus = p[i].cpus;
-		char target[300], list[256];
+		struct cpuset cpus;
+		char target[300], list[256], current[1024];
 		struct action *a;
+		bool oom = false;
 
-		if (done[i] || !p[i].chosen)
+		if (done[i])
 			continue;
 		g = calloc(1, sizeof(*g));
-		if (g)
+		if (g) {
 			g->policies = calloc(n, sizeof(char *));
-		if (!g || !g->policies) {
-			free(g);
-			free(done);
+			g->currents = calloc(n, sizeof(char *));
+		}
+		if (!g || !g->policies || !g->currents) {
+			if (g)
+				free_group(g);
 			return -ENOMEM;
 		}
-		for (size_t j = i; j < n; j++)
-			if (!done[j] && p[j].chosen && strcmp(p[j].current, p[i].current) == 0 &&
-			    strcmp(p[j].chosen, p[i].chosen) == 0) {
-				done[j] = true;
-				g->policies[g->n++] = strdup(p[j].name);
-				cpuset_foreach(c, &p[j].cpus) cpuset_set(&cpus, c);
-			}
+		cpuset_zero(&cpus);
+		for (size_t j = i; j < n; j++) {
+			in_group[j] = !done[j] && strcmp(p[j].chosen, p[i].chosen) == 0;
+			if (!in_group[j])
+				continue;
+			done[j] = true;
+			g->policies[g->n] = strdup(p[j].name);
+			g->currents[g->n] = strdup(p[j].current);
+			oom |= !g->policies[g->n] || !g->currents[g->n];
+			g->n++;
+			cpuset_foreach(c, &p[j].cpus) cpuset_set(&cpus, c);
+		}
 		cpuset_format(&cpus, list, sizeof(list));
 		snprintf(target, sizeof(target), "governor cpus %s", list);
-		a = plan_action(ctx, target, p[i].current, p[i].chosen, gov_apply);
+		describe_currents(p, in_group, n, current, sizeof(current));
+		memset(in_group, 0, n * sizeof(bool));
+		a = oom ? NULL : plan_action(ctx, target, current, p[i].chosen, gov_apply);
 		if (!a) {
 			free_group(g);
-			free(done);
 			return -ENOMEM;
 		}
 		a->data = g;
 		a->free_data = free_group;
 	}
-	free(done);
 	return 0;
 }
 

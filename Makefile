@@ -37,8 +37,12 @@ DEB_DEPS := build-essential pkg-config libinih-dev libpci-dev libudev-dev libkmo
 DEB_DEPS += pci.ids pciutils
 # Man page lint (mandoc -T lint), bash completion (installed and driven by a test).
 DEB_DEPS += mandoc bash-completion
+# The JSON contract (python3-jsonschema under /usr/bin/python3), the Ansible role
+# (ansible-core runs it, ansible's ansible.posix.json callback reports it,
+# ansible-lint checks it) and the Prometheus export (promtool).
+DEB_DEPS += python3-jsonschema ansible-core ansible ansible-lint prometheus
 
-.PHONY: FORCE all deps check check-unit check-scenario check-vm demo bench install clean
+.PHONY: FORCE all deps check check-unit check-scenario check-ansible check-vm demo bench install clean
 all: hostprep
 
 $(BUILD)/%.o: %.c $(wildcard agent/*.h agent/uapi/*.h modules/*.h) Makefile
@@ -85,6 +89,9 @@ check-unit: hostprep $(UNIT_BIN)
 check-scenario: hostprep $(KMODEL)
 	@tests/run-all.sh $(BUILD) scenario
 
+check-ansible: hostprep $(KMODEL)
+	@tests/run-all.sh $(BUILD) ansible
+
 check-vm: hostprep
 	@tests/run-all.sh $(BUILD) vm
 
@@ -105,6 +112,8 @@ install: hostprep
 	install -D -m 0644 agent/hostprep.bash-completion $(DESTDIR)$(COMPLETIONSDIR)/hostprep
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/hostprep
 	for c in conf/*.ini; do install -D -m 0644 $$c $(DESTDIR)$(PREFIX)/share/hostprep/examples/$$(basename $$c); done
+	install -D -m 0644 agent/hostprep.schema.json $(DESTDIR)$(PREFIX)/share/hostprep/hostprep.schema.json
+	cd conf && find ansible -type f -exec install -D -m 0644 {} $(DESTDIR)$(PREFIX)/share/hostprep/{} \;
 
 clean:
 	rm -rf build build-san hostprep

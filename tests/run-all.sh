@@ -1,11 +1,12 @@
 #!/bin/bash
 # The test command behind `make check`: unit tests (cmocka), fake-host
-# scenarios, and the real-kernel VM suite; one closing "N passed, N failed".
-#   tests/run-all.sh BUILD_DIR [unit|scenario|vm]...
+# scenarios, the Ansible role, and the real-kernel VM suite; one closing
+# "N passed, N failed".
+#   tests/run-all.sh BUILD_DIR [unit|scenario|ansible|vm]...
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=$1; shift
-parts=("$@"); [ ${#parts[@]} -eq 0 ] && parts=(unit scenario vm)
+parts=("$@"); [ ${#parts[@]} -eq 0 ] && parts=(unit scenario ansible vm)
 export HOSTPREP=$PWD/$build/hostprep KMODEL=$PWD/$build/tests/libkmodel.so
 if [ "$build" = build-san ]; then
 	# The sanitizer runtime must come first when the kernel model is preloaded.
@@ -36,6 +37,8 @@ for part in "${parts[@]}"; do
 		echo "$p passed, $f failed" >"$log"; cat "$log"; count "$log" ;;
 	scenario)
 		tests/run-scenarios.sh tests/scenario/test-*.sh | tee "$log"; count "$log" ;;
+	ansible)
+		tests/ansible/run.sh | tee "$log"; count "$log" ;;
 	vm)
 		if [ -x tests/vm/run.sh ]; then
 			tests/vm/run.sh 2>&1 | tee "$log"; count "$log"

@@ -128,6 +128,17 @@ for DIR in /vm/scenarios/*/; do
 	fi
 done
 
+# Every JSON document the scenarios kept (OUT/*.json) goes to the third serial
+# port: the host checks each against the schema (tests/json-check.py).
+if [ -c /dev/ttyS2 ]; then
+	for _f in /tmp/out/*/*.json; do
+		[ -f "$_f" ] || continue
+		printf '@@hostprep-json %s\n' "${_f#/tmp/out/}"
+		cat "$_f"
+		echo
+	done >/dev/ttyS2
+fi
+
 say "runner: done, $(grep -c '^PASS' "$RESULTS") passed, $(grep -c '^FAIL' "$RESULTS") failed"
 echo "END $(wc -l <"$RESULTS")" >&3
 exec 3>&-

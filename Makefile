@@ -113,7 +113,7 @@ install: hostprep
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/hostprep
 	for c in conf/*.ini; do install -D -m 0644 $$c $(DESTDIR)$(PREFIX)/share/hostprep/examples/$$(basename $$c); done
 	install -D -m 0644 agent/hostprep.schema.json $(DESTDIR)$(PREFIX)/share/hostprep/hostprep.schema.json
-	cd conf && find ansible -type f -exec install -D -m 0644 {} $(DESTDIR)$(PREFIX)/share/hostprep/{} \;
+	cd conf && find ansible -type f -exec install -D -m 0644 {} $(DESTDIR)$(PREFIX)/share/hostprep/examples/{} \;
 
 clean:
 	rm -rf build build-san hostprep

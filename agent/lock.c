@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,15 +59,21 @@ static int lock_wait(int fd, unsigned wait_ms)
 	return r;
 }
 
+/* The pid the holder wrote, 0 when unknown. */
 static pid_t read_holder(int fd)
 {
-	char buf[32];
+	char buf[32], *end;
 	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	long pid;
 
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
-	return (pid_t)atoi(buf);
+	errno = 0;
+	pid = strtol(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n') || pid <= 0 || pid > INT32_MAX)
+		return 0;
+	return (pid_t)pid;
 }
 
 int lock_take(struct hostroot *hr, unsigned wait_ms, pid_t *holder)

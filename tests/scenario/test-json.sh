@@ -88,6 +88,13 @@ test_usage_errors_print_an_error_document() {
 	assert_error_doc
 	hp -j apply -p
 	assert_error_doc
+	assert_contains "$(jqo '.errors[0].message')" "option '-p' needs a value"
+	hp -j apply --reboot
+	assert_error_doc
+	assert_contains "$(jqo '.errors[0].message')" "option '--reboot' needs a value"
+	hp -j -x apply
+	assert_error_doc
+	assert_contains "$(jqo '.errors[0].message')" "unknown option '-x'"
 }
 
 test_bad_root_prints_an_error_document() {

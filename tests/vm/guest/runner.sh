@@ -128,12 +128,12 @@ for DIR in /vm/scenarios/*/; do
 	fi
 done
 
-# Every JSON document the scenarios kept (OUT/*.json) goes to the third serial
-# port: the host checks each against the schema (tests/json-check.py).
+# Every JSON document hostprep printed (hp -j, kept in /tmp/json) goes to the third
+# serial port: the host checks each against the schema (tests/json-check.py).
 if [ -c /dev/ttyS2 ]; then
-	for _f in /tmp/out/*/*.json; do
+	for _f in /tmp/json/*; do
 		[ -f "$_f" ] || continue
-		printf '@@hostprep-json %s\n' "${_f#/tmp/out/}"
+		printf '@@hostprep-json %s\n' "${_f#/tmp/json/}"
 		cat "$_f"
 		echo
 	done >/dev/ttyS2

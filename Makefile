@@ -61,8 +61,12 @@ DEB_DEPS += mandoc bash-completion
 # Root containment, fault and crash matrices: syscall tracing and injection; the
 # trace checkers are Debian-python scripts (tests/fault/).
 DEB_DEPS += strace python3
+# The JSON contract (python3-jsonschema under /usr/bin/python3), the Ansible role
+# (ansible-core runs it, ansible's ansible.posix.json callback reports it,
+# ansible-lint checks it) and the Prometheus export (promtool).
+DEB_DEPS += python3-jsonschema ansible-core ansible ansible-lint prometheus
 
-.PHONY: FORCE all deps check check-unit check-scenario check-vm check-fuzz check-lint check-sanitize \
+.PHONY: FORCE all deps check check-unit check-scenario check-ansible check-vm check-fuzz check-lint check-sanitize \
 	check-valgrind check-boot fuzz lint demo bench install uninstall clean
 all: hostprep
 
@@ -130,6 +134,9 @@ check-unit: hostprep $(UNIT_BIN)
 check-scenario: hostprep $(KMODEL)
 	@tests/run-all.sh $(BUILD) scenario
 
+check-ansible: hostprep $(KMODEL)
+	@tests/run-all.sh $(BUILD) ansible
+
 check-vm: hostprep
 	@tests/run-all.sh $(BUILD) vm
 
@@ -177,6 +184,8 @@ install: hostprep
 	install -D -m 0644 agent/hostprep.bash-completion $(DESTDIR)$(COMPLETIONSDIR)/hostprep
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/hostprep
 	for c in conf/*.ini; do install -D -m 0644 $$c $(DESTDIR)$(PREFIX)/share/hostprep/examples/$$(basename $$c); done
+	install -D -m 0644 agent/hostprep.schema.json $(DESTDIR)$(PREFIX)/share/hostprep/hostprep.schema.json
+	cd conf && find ansible -type f -exec install -D -m 0644 {} $(DESTDIR)$(PREFIX)/share/hostprep/examples/{} \;
 
 # Removes what install put in place; the profile under $(SYSCONFDIR)/hostprep and the
 # records under /var/lib/hostprep stay (they are the host's).  Disable the units first.
@@ -186,6 +195,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man8/hostprep.8 $(DESTDIR)$(MANDIR)/man5/hostprep.ini.5
 	rm -f $(DESTDIR)$(COMPLETIONSDIR)/hostprep
 	rm -rf $(DESTDIR)$(PREFIX)/share/hostprep/examples
+	rm -f $(DESTDIR)$(PREFIX)/share/hostprep/hostprep.schema.json
 	-rmdir $(DESTDIR)$(PREFIX)/share/hostprep 2>/dev/null
 
 clean:

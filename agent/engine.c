@@ -39,6 +39,7 @@ static void action_free(struct action *a)
 		return;
 	if (a->free_data)
 		a->free_data(a->data);
+	free(a->id);
 	free(a->target);
 	free(a->current);
 	free(a->previous);
@@ -227,12 +228,13 @@ struct action *plan_action(struct ctx *ctx, const char *target, const char *curr
 		return NULL;
 	a->module = ctx->current ? ctx->current->name : "hostprep";
 	a->target = strdup(target);
+	a->id = strdup_printf("%s:%s", a->module, target);
 	a->current = current ? strdup(current) : NULL;
 	a->desired = desired ? strdup(desired) : NULL;
 	a->apply = apply;
 	a->state = streq_ptr(current, desired) ? ACTION_OK : ACTION_PENDING;
 	v = realloc(ctx->actions, (ctx->n_actions + 1) * sizeof(*v));
-	if (!a->target || !v) {
+	if (!a->target || !a->id || !v) {
 		action_free(a);
 		return NULL;
 	}
@@ -263,6 +265,28 @@ void action_set_current(struct action *a, const char *current)
 		a->previous = TAKE_PTR(a->current);
 	free(a->current);
 	a->current = current ? strdup(current) : NULL;
+}
+
+int action_set_id(struct action *a, const char *fmt, ...)
+{
+	_cleanup_free_ char *what = NULL;
+	char *id;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&what, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		what = NULL;   /* undefined after a failure */
+		return -ENOMEM;
+	}
+	id = strdup_printf("%s:%s", a->module, what);
+	if (!id)
+		return -ENOMEM;
+	free(a->id);
+	a->id = id;
+	return 0;
 }
 
 const char *action_state_name(enum action_state s)
@@ -349,6 +373,13 @@ int engine_exit_code(const struct ctx *ctx)
 	if (ctx->command == CMD_AUDIT && failed)
 		return 4;
 	return (changed ? 2 : 0) | (failed ? 4 : 0);
+}
+
+void engine_count_states(const struct ctx *ctx, size_t counts[ACTION_N_STATES])
+{
+	memset(counts, 0, ACTION_N_STATES * sizeof(counts[0]));
+	for (size_t i = 0; i < ctx->n_actions; i++)
+		counts[ctx->actions[i]->state]++;
 }
 
 bool engine_reboot_required(const struct ctx *ctx)

@@ -25,6 +25,7 @@ enum action_state {
 	ACTION_SKIPPED,
 	ACTION_UNSUPPORTED,
 };
+#define ACTION_N_STATES (ACTION_UNSUPPORTED + 1)
 
 struct ctx;
 struct action;
@@ -33,6 +34,7 @@ typedef int (*action_apply_fn)(struct ctx *ctx, struct action *a);
 
 struct action {
 	const char *module;
+	char *id;                  /* "MODULE:WHAT": stable across runs, unique in a run */
 	char *target;
 	char *current;
 	char *previous;            /* current before apply changed it */
@@ -127,12 +129,18 @@ void ctx_setting_error(struct ctx *ctx, const struct setting *s, const char *fmt
 void ctx_warn(struct ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* New action of the module being planned; state OK when current equals
- * desired, else PENDING.  current/desired may be NULL. */
+ * desired, else PENDING.  current/desired may be NULL.  Its id is
+ * MODULE:TARGET: a module whose target follows the host's state (how things
+ * are grouped this run) names what the action manages with action_set_id(). */
 struct action *plan_action(struct ctx *ctx, const char *target, const char *current, const char *desired,
 			   action_apply_fn apply);
 void action_set_state(struct action *a, enum action_state state, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void action_set_current(struct action *a, const char *current);
+/* id = MODULE:WHAT, WHAT from fmt.  Returns 0 or -ENOMEM. */
+int action_set_id(struct action *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Number of actions in each state. */
+void engine_count_states(const struct ctx *ctx, size_t counts[ACTION_N_STATES]);
 const char *action_state_name(enum action_state s);
 
 #endif

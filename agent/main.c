@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,11 @@
 
 #define DEFAULT_PROFILE "/etc/hostprep/profile.ini"
 #define EXIT_USAGE 1
+#define SHORT_OPTIONS "p:r:jnqvh"
+#define DEFAULT_WAIT_S 300
+#define MAX_WAIT_S 86400
+#define STR(x) STR_(x)
+#define STR_(x) #x
 
 static const char *arg_profile = DEFAULT_PROFILE;
 static bool arg_profile_given;
@@ -32,6 +38,45 @@ static bool arg_dry_run;
 static enum reboot_policy arg_reboot = REBOOT_NEVER;
 static bool arg_reboot_given;
 static int arg_device_timeout_ms = DEVWAIT_DEFAULT_MS;
+static unsigned arg_wait_s;
+static bool arg_wait_given;
+
+/* Why the run exits 1: the error document's "errors" (JSON mode). */
+static struct json_object *run_errors;
+
+/* Logs an error that stops the run and keeps it for the error document;
+ * file is the file concerned, or NULL. */
+static void run_error(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void run_error(const char *file, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("%s", msg);
+	output_add_error(run_errors, file, 0, msg);
+}
+
+/* With --json, exit 1 prints the error document: one document per run. */
+static int finish(const char *command, int code, bool validate)
+{
+	struct json_object *doc;
+
+	if (code != EXIT_USAGE || !arg_json)
+		return code;
+	if (json_object_array_length(run_errors) == 0)
+		output_add_error(run_errors, NULL, 0, "could not run (see the diagnostics on stderr)");
+	doc = output_error_document(command, command && strcmp(command, "version") &&
+						     (strcmp(command, "report") || arg_profile_given) ? arg_profile : NULL,
+				    arg_root, run_errors);
+	if (validate)
+		json_object_object_add(doc, "valid", json_object_new_boolean(0));
+	output_print(stdout, doc, true);
+	json_object_put(doc);
+	return code;
+}
 
 #define C(cmd) (1u << (cmd))
 #define C_RUN (C(CMD_APPLY) | C(CMD_AUDIT) | C(CMD_REPORT) | C(CMD_VALIDATE))
@@ -73,9 +118,11 @@ static const struct option_desc {
 } option_help[] = {
 	{ "-p, --profile FILE", "the profile (default " DEFAULT_PROFILE "; report: only when given)", C_RUN },
 	{ "-r, --root DIR", "the host's root; non-file effects are planned, not run, unless DIR is /", C_RUN },
-	{ "-j, --json", "one JSON document on stdout", C_RUN },
+	{ "-j, --json", "one JSON document on stdout, exit code 1 included (schema_version 1)", C_RUN | C(CMD_VERSION) },
 	{ "-n, --dry-run", "with apply: change nothing (same as audit)", C(CMD_APPLY) },
 	{ "    --reboot=WHEN", "with apply: never (default) | if-needed | first-boot", C(CMD_APPLY) },
+	{ "    --wait[=SECONDS]", "with apply: wait for another run's lock, up to SECONDS (default " STR(DEFAULT_WAIT_S) ")",
+	  C(CMD_APPLY) },
 	{ "    --device-timeout=S", "wait up to S seconds for the devices named (default 30)",
 	  C(CMD_APPLY) | C(CMD_AUDIT) },
 	{ "    --color[=WHEN]", "auto (default: on a terminal, without NO_COLOR) | always | never", C_STATES },
@@ -90,7 +137,8 @@ static void usage(FILE *f, const struct command_desc *cmd)
 
 	if (cmd) {
 		fprintf(f, "Usage: hostprep [OPTIONS] %s%s\n  %s\n", cmd->name,
-			cmd->command == CMD_APPLY ? " [--dry-run] [--reboot=never|if-needed|first-boot]" : "", cmd->help);
+			cmd->command == CMD_APPLY ? " [--dry-run] [--reboot=never|if-needed|first-boot] [--wait[=SECONDS]]" : "",
+			cmd->help);
 	} else {
 		fprintf(f, "Usage: hostprep [OPTIONS] COMMAND\n\nCommands:\n");
 		for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
@@ -111,14 +159,13 @@ static int load_profile(struct ctx *ctx, struct profile *p, bool validate_host)
 	int r = profile_load(p, arg_profile, geteuid() == 0);
 
 	ctx->profile = p;
-	if (r == -ENOMEM) {
-		profile_print_errors(p);
-		log_error("out of memory");
-		return r;
-	}
-	r = engine_load(ctx, validate_host);
+	if (r != -ENOMEM)
+		r = engine_load(ctx, validate_host);
 	if (r < 0) {
 		profile_print_errors(p);
+		if (output_add_profile_errors(run_errors, p) < 0 || p->n_listed < p->n_errors || r == -ENOMEM)
+			run_error(arg_profile, "%s: %s", arg_profile, r == -EINVAL ? "errors not listed (out of memory)"
+											: strerror(-r));
 		log_error("%s: %u error(s); nothing was changed", arg_profile, p->n_errors);
 		return r;
 	}
@@ -160,10 +207,11 @@ static int run(const struct command_desc *cmd)
 	r = ctx_init(&ctx, command, arg_root);
 	if (r < 0) {
 		if (r == -ENOSYS)
-			log_error("root %s: keeping paths inside a root other than / needs openat2() "
+			run_error(NULL, "root %s: keeping paths inside a root other than / needs openat2() "
 				  "(Linux 5.6 or later), which this kernel lacks", arg_root);
 		else
-			log_error("root %s: %s", arg_root, strerror(-r));
+			run_error(NULL, "root %s: %s", arg_root, strerror(-r));
+		ctx_free(&ctx);
 		return EXIT_USAGE;
 	}
 	ctx.reboot = arg_reboot;
@@ -184,13 +232,9 @@ static int run(const struct command_desc *cmd)
 			break;
 		log_info("%s: valid", arg_profile);
 		if (arg_json) {
-			struct json_object *o = json_object_new_object();
-			json_object_object_add(o, "version", json_object_new_string(HOSTPREP_VERSION));
-			json_object_object_add(o, "command", json_object_new_string("validate"));
-			json_object_object_add(o, "profile", json_object_new_string(arg_profile));
-			json_object_object_add(o, "valid", json_object_new_boolean(1));
-			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-								  JSON_C_TO_STRING_NOSLASHESCAPE));
+			struct json_object *o = output_validate_document(&ctx);
+
+			output_print(stdout, o, true);
 			json_object_put(o);
 		} else if (log_threshold >= LOG_WARN) {
 			printf("%s: valid\n", arg_profile);
@@ -206,17 +250,22 @@ static int run(const struct command_desc *cmd)
 		if (command == CMD_APPLY) {
 			pid_t holder;
 
-			lock_fd = lock_take(&ctx.hr, &holder);
+			lock_fd = lock_take(&ctx.hr, arg_wait_s * 1000, &holder);
 			if (lock_fd == -EWOULDBLOCK) {
+				char who[32] = "";
+
 				if (holder > 0)
-					log_error("another hostprep run (pid %ld) holds /run/hostprep.lock; "
-						  "nothing was changed", (long)holder);
+					snprintf(who, sizeof(who), " (pid %ld)", (long)holder);
+				if (arg_wait_s)
+					run_error(LOCK_PATH, "another hostprep run%s held " LOCK_PATH
+						  " for the %u s of --wait; nothing was changed", who, arg_wait_s);
 				else
-					log_error("another hostprep run holds /run/hostprep.lock; nothing was changed");
+					run_error(LOCK_PATH, "another hostprep run%s holds " LOCK_PATH
+						  "; nothing was changed (--wait=SECONDS waits for it)", who);
 				break;
 			}
 			if (lock_fd < 0) {
-				log_error("taking /run/hostprep.lock: %s", strerror(-lock_fd));
+				run_error(LOCK_PATH, "taking " LOCK_PATH ": %s", strerror(-lock_fd));
 				break;
 			}
 		}
@@ -239,6 +288,36 @@ static int run(const struct command_desc *cmd)
 	return code;
 }
 
+static int parse_wait(const char *s)
+{
+	char *end;
+	long v;
+
+	if (!s) {
+		arg_wait_s = DEFAULT_WAIT_S;
+		return 0;
+	}
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > MAX_WAIT_S)
+		return -EINVAL;
+	arg_wait_s = (unsigned)v;
+	return 0;
+}
+
+/* The option getopt stopped at: a short one by its letter (it may sit in a
+ * cluster such as -jx), a long one (optopt is then 0 or its value) as written. */
+static const char *option_name(char *const *argv, int c)
+{
+	static char name[3];
+
+	if (c > 0 && c != '?' && c != ':' && strchr(SHORT_OPTIONS, c)) {
+		snprintf(name, sizeof(name), "-%c", c);
+		return name;
+	}
+	return argv[optind - 1];
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -247,6 +326,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "reboot", required_argument, NULL, 'R' },
+		{ "wait", optional_argument, NULL, 'W' },
 		{ "color", optional_argument, NULL, 'C' },
 		{ "device-timeout", required_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -255,11 +335,16 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	const struct command_desc *cmd = NULL;
-	bool help = false;
-	int c;
+	bool help = false, bad_usage = false;
+	int c, code;
 
-	/* Options may come before or after the command. */
-	while ((c = getopt_long(argc, argv, "p:r:jnqvh", options, NULL)) != -1) {
+	run_errors = json_object_new_array();
+	if (!run_errors)
+		return EXIT_USAGE;
+	/* Options may come before or after the command.  A usage error does not
+	 * stop the parsing: a later --json still gets its error document. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":" SHORT_OPTIONS, options, NULL)) != -1) {
 		switch (c) {
 		case 'p': arg_profile = optarg; arg_profile_given = true; break;
 		case 'r': arg_root = optarg; break;
@@ -273,31 +358,45 @@ int main(int argc, char **argv)
 			else if (strcmp(optarg, "first-boot") == 0)
 				arg_reboot = REBOOT_FIRST_BOOT;
 			else {
-				log_error("--reboot: expected never, if-needed or first-boot, got '%s'", optarg);
-				return EXIT_USAGE;
+				run_error(NULL, "--reboot: expected never, if-needed or first-boot, got '%s'", optarg);
+				bad_usage = true;
 			}
 			arg_reboot_given = true;
 			break;
+		case 'W':
+			if (parse_wait(optarg) < 0) {
+				run_error(NULL, "--wait: expected seconds from 0 to %d, got '%s'", MAX_WAIT_S, optarg);
+				bad_usage = true;
+			}
+			arg_wait_given = true;
+			break;
 		case 'C':
 			if (color_mode_parse(optarg ? optarg : "always", &arg_color) < 0) {
-				log_error("--color: expected auto, always or never, got '%s'", optarg);
-				return EXIT_USAGE;
+				run_error(NULL, "--color: expected auto, always or never, got '%s'", optarg);
+				bad_usage = true;
 			}
 			break;
 		case 'T': {
 			uint64_t secs;
 
 			if (parse_u64_range(optarg, 0, 3600, &secs) < 0) {
-				log_error("--device-timeout: expected seconds (0 to 3600), got '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			arg_device_timeout_ms = (int)secs * 1000;
+				run_error(NULL, "--device-timeout: expected seconds (0 to 3600), got '%s'", optarg);
+				bad_usage = true;
+			} else
+				arg_device_timeout_ms = (int)secs * 1000;
 			break;
 		}
 		case 'q': log_threshold = LOG_ERR; break;
 		case 'v': log_threshold = log_threshold < LOG_INFO ? LOG_INFO : LOG_DEBUG; break;
 		case 'h': help = true; break;
-		default: usage(stderr, NULL); return EXIT_USAGE;
+		case ':':
+			run_error(NULL, "option '%s' needs a value", option_name(argv, optopt));
+			bad_usage = true;
+			break;
+		default:
+			run_error(NULL, "unknown option '%s'", option_name(argv, optopt));
+			bad_usage = true;
+			break;
 		}
 	}
 	if (optind < argc) {
@@ -305,36 +404,44 @@ int main(int argc, char **argv)
 			if (strcmp(argv[optind], commands[i].name) == 0)
 				cmd = &commands[i];
 		if (!cmd) {
-			log_error("unknown command '%s'", argv[optind]);
-			usage(stderr, NULL);
-			return EXIT_USAGE;
-		}
-		if (optind + 1 < argc) {
-			log_error("unexpected argument '%s'", argv[optind + 1]);
-			return EXIT_USAGE;
+			run_error(NULL, "unknown command '%s'", argv[optind]);
+			bad_usage = true;
+		} else if (optind + 1 < argc) {
+			run_error(NULL, "unexpected argument '%s'", argv[optind + 1]);
+			bad_usage = true;
 		}
 	}
-	if (help) {
+	if (help && !bad_usage) {
 		usage(stdout, cmd);
-		return 0;
+		code = 0;
+	} else if (bad_usage || !cmd) {
+		if (!bad_usage)
+			run_error(NULL, "no command given");
+		if (!arg_json)
+			usage(stderr, NULL);
+		code = finish(cmd ? cmd->name : NULL, EXIT_USAGE, false);
+	} else if ((arg_dry_run || arg_reboot_given || arg_wait_given) && cmd->command != CMD_APPLY) {
+		run_error(NULL, "%s goes with apply", arg_dry_run ? "--dry-run" : arg_reboot_given ? "--reboot" : "--wait");
+		code = finish(cmd->name, EXIT_USAGE, false);
+	} else if (cmd->command == CMD_VERSION) {
+		if (arg_json) {
+			struct json_object *doc = output_version_document();
+
+			output_print(stdout, doc, true);
+			json_object_put(doc);
+		} else {
+			printf("hostprep %s\n", HOSTPREP_VERSION);
+		}
+		code = 0;
+	} else {
+		/* The profile is named the same way everywhere (errors, summary, JSON):
+		 * absolute, as its FILE:LINE errors name it. */
+		if (realpath(arg_profile, profile_real))
+			arg_profile = profile_real;
+		output_text_set_color(color_wanted(arg_color, STDOUT_FILENO));
+		progress_init(log_threshold >= LOG_WARN && progress_wanted(STDERR_FILENO));
+		code = finish(cmd->name, run(cmd), cmd->command == CMD_VALIDATE);
 	}
-	if (!cmd) {
-		usage(stderr, NULL);
-		return EXIT_USAGE;
-	}
-	if (cmd->command == CMD_VERSION) {
-		printf("hostprep %s\n", HOSTPREP_VERSION);
-		return 0;
-	}
-	if ((arg_dry_run || arg_reboot_given) && cmd->command != CMD_APPLY) {
-		log_error("%s goes with apply", arg_dry_run ? "--dry-run" : "--reboot");
-		return EXIT_USAGE;
-	}
-	/* The profile is named the same way everywhere (errors, summary, JSON):
-	 * absolute, as its FILE:LINE errors name it. */
-	if (realpath(arg_profile, profile_real))
-		arg_profile = profile_real;
-	output_text_set_color(color_wanted(arg_color, STDOUT_FILENO));
-	progress_init(log_threshold >= LOG_WARN && progress_wanted(STDERR_FILENO));
-	return run(cmd);
+	json_object_put(run_errors);
+	return code;
 }

@@ -585,12 +585,15 @@ static int cmp_error_key(const void *a, const void *b)
 
 /* Files come in the order of their first error (which follows the include
  * order), lines in order within a file, equal lines in the order found. */
-void profile_print_errors(const struct profile *p)
+size_t *profile_error_order(const struct profile *p)
 {
 	_cleanup_free_ struct error_key *keys = calloc(p->n_listed + 1, sizeof(*keys));
+	size_t *order = calloc(p->n_listed + 1, sizeof(*order));
 
-	if (!keys)
-		return;
+	if (!keys || !order) {
+		free(order);
+		return NULL;
+	}
 	for (size_t i = 0; i < p->n_listed; i++) {
 		keys[i] = (struct error_key){ .file_rank = i, .index = i, .line = p->errors[i].line };
 		/* Errors of one file are mostly adjacent: look back for the file's rank. */
@@ -601,8 +604,19 @@ void profile_print_errors(const struct profile *p)
 			}
 	}
 	qsort(keys, p->n_listed, sizeof(*keys), cmp_error_key);
+	for (size_t i = 0; i < p->n_listed; i++)
+		order[i] = keys[i].index;
+	return order;
+}
+
+void profile_print_errors(const struct profile *p)
+{
+	_cleanup_free_ size_t *order = profile_error_order(p);
+
+	if (!order)
+		return;
 	for (size_t i = 0; i < p->n_listed; i++) {
-		const struct profile_error *e = &p->errors[keys[i].index];
+		const struct profile_error *e = &p->errors[order[i]];
 		const char *file = e->file ? e->file : "?", *msg = e->message ? e->message : "(no memory for the text)";
 
 		if (e->line > 0)

@@ -62,5 +62,7 @@ void profile_error(struct profile *p, const struct setting *s, const char *fmt, 
 /* Log every error as FILE:LINE: message, ordered by file (in the order the
  * files were first read) and line, so that output follows the text. */
 void profile_print_errors(const struct profile *p);
+/* That order: indexes into p->errors (malloc'd, n_listed long), NULL without memory. */
+size_t *profile_error_order(const struct profile *p);
 
 #endif

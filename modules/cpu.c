@@ -17,9 +17,12 @@ struct cpu_config {
 	bool all;
 };
 
-/* Policies that share current and chosen governor form one action. */
+/* Policies given the same governor form one action; they may have different
+ * governors now.  Grouping by the chosen governor only keeps the action's
+ * target and id the same from one run to the next. */
 struct governor_group {
 	char **policies;
+	char **currents;           /* each policy's governor when planned */
 	size_t n;
 };
 
@@ -79,9 +82,12 @@ static void free_group(void *p)
 {
 	struct governor_group *g = p;
 
-	for (size_t i = 0; i < g->n; i++)
+	for (size_t i = 0; i < g->n; i++) {
 		free(g->policies[i]);
+		free(g->currents[i]);
+	}
 	free(g->policies);
+	free(g->currents);
 	free(g);
 }
 
@@ -109,12 +115,27 @@ static size_t gov_cpus_add(struct gov_cpus *v, size_t n, size_t max, const char 
 	return n;
 }
 
-/* The governors the group's policies read now: "performance" when one,
- * else "performance (cpus 0-6), powersave (cpus 7)". */
+/* "performance" when one governor, else "performance (cpus 0-6), powersave (cpus 7)". */
+static void format_gov_cpus(const struct gov_cpus *v, size_t n, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (n == 1) {
+		snprintf(buf, len, "%s", v[0].governor);
+		return;
+	}
+	for (size_t k = 0; k < n; k++) {
+		char list[256];
+
+		cpuset_format(&v[k].cpus, list, sizeof(list));
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s (cpus %s)", k ? ", " : "", v[k].governor, list);
+	}
+}
+
+/* The governors the group's policies read now. */
 static char *governors_now(struct ctx *ctx, const struct governor_group *g)
 {
 	struct gov_cpus seen[16];
-	char out[1024] = "";
+	char out[1024];
 	size_t n = 0;
 
 	for (size_t i = 0; i < g->n; i++) {
@@ -127,15 +148,7 @@ static char *governors_now(struct ctx *ctx, const struct governor_group *g)
 			cpuset_zero(&cpus);
 		n = gov_cpus_add(seen, n, ARRAY_SIZE(seen), gov, &cpus);
 	}
-	if (n == 1)
-		return strdup(seen[0].governor);
-	for (size_t k = 0; k < n; k++) {
-		char list[256];
-
-		cpuset_format(&seen[k].cpus, list, sizeof(list));
-		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s (cpus %s)", k ? ", " : "", seen[k].governor,
-			 list);
-	}
+	format_gov_cpus(seen, n, out, sizeof(out));
 	return strdup(out);
 }
 
@@ -148,7 +161,11 @@ static int gov_apply(struct ctx *ctx, struct action *a)
 
 	for (size_t i = 0; i < g->n; i++) {
 		char rb[64], why[128];
-		int r = hr_write_attr(&ctx->hr, a->desired, rb, sizeof(rb), CPUFREQ_DIR "/%s/scaling_governor",
+		int r;
+
+		if (streq_ptr(g->currents[i], a->desired))
+			continue;   /* already on it: no write */
+		r = hr_write_attr(&ctx->hr, a->desired, rb, sizeof(rb), CPUFREQ_DIR "/%s/scaling_governor",
 				      g->policies[i]);
 
 		if (r < 0)
@@ -197,47 +214,68 @@ struct policy_plan {
 	struct cpuset cpus;
 };
 
+/* The group's current governors as planned (format_gov_cpus). */
+static void describe_currents(const struct policy_plan *p, const bool *in_group, size_t n, char *buf, size_t len)
+{
+	struct gov_cpus seen[16];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (in_group[i])
+			k = gov_cpus_add(seen, k, ARRAY_SIZE(seen), p[i].current, &p[i].cpus);
+	format_gov_cpus(seen, k, buf, len);
+}
+
 static int plan_groups(struct ctx *ctx, struct policy_plan *p, size_t n)
 {
-	bool *done = calloc(n, sizeof(bool));
+	_cleanup_free_ bool *done = calloc(n, sizeof(bool));
+	_cleanup_free_ bool *in_group = calloc(n, sizeof(bool));
 
-	if (!done)
+	if (!done || !in_group)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		struct governor_group *g;
-		struct cpuset cpus = p[i].cpus;
-		char target[300], list[256];
+		struct cpuset cpus;
+		char target[300], list[256], current[1024];
 		struct action *a;
+		bool oom = false;
 
-		if (done[i] || !p[i].chosen)
+		if (done[i])
 			continue;
 		g = calloc(1, sizeof(*g));
-		if (g)
+		if (g) {
 			g->policies = calloc(n, sizeof(char *));
-		if (!g || !g->policies) {
-			free(g);
-			free(done);
+			g->currents = calloc(n, sizeof(char *));
+		}
+		if (!g || !g->policies || !g->currents) {
+			if (g)
+				free_group(g);
 			return -ENOMEM;
 		}
-		for (size_t j = i; j < n; j++)
-			if (!done[j] && p[j].chosen && strcmp(p[j].current, p[i].current) == 0 &&
-			    strcmp(p[j].chosen, p[i].chosen) == 0) {
-				done[j] = true;
-				g->policies[g->n++] = strdup(p[j].name);
-				cpuset_foreach(c, &p[j].cpus) cpuset_set(&cpus, c);
-			}
+		cpuset_zero(&cpus);
+		for (size_t j = i; j < n; j++) {
+			in_group[j] = !done[j] && strcmp(p[j].chosen, p[i].chosen) == 0;
+			if (!in_group[j])
+				continue;
+			done[j] = true;
+			g->policies[g->n] = strdup(p[j].name);
+			g->currents[g->n] = strdup(p[j].current);
+			oom |= !g->policies[g->n] || !g->currents[g->n];
+			g->n++;
+			cpuset_foreach(c, &p[j].cpus) cpuset_set(&cpus, c);
+		}
 		cpuset_format(&cpus, list, sizeof(list));
 		snprintf(target, sizeof(target), "governor cpus %s", list);
-		a = plan_action(ctx, target, p[i].current, p[i].chosen, gov_apply);
+		describe_currents(p, in_group, n, current, sizeof(current));
+		memset(in_group, 0, n * sizeof(bool));
+		a = oom ? NULL : plan_action(ctx, target, current, p[i].chosen, gov_apply);
 		if (!a) {
 			free_group(g);
-			free(done);
 			return -ENOMEM;
 		}
 		a->data = g;
 		a->free_data = free_group;
 	}
-	free(done);
 	return 0;
 }
 

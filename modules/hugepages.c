@@ -295,16 +295,23 @@ static int plan_request(struct ctx *ctx, const struct hugepages_request *rq, boo
 	if (h->n_nodes == 0)
 		return plan_target(ctx, rq->size_kb, -1, rq->pages, increases);
 	/* A total already met is left as the kernel placed it: moving pages between
-	 * nodes would free pages (boot-time 1G ones) that may not come back. */
+	 * nodes would free pages (boot-time 1G ones) that may not come back.  Each
+	 * node is still one action, so actions keep their ids from run to run. */
 	if (hr_read_u64(&ctx->hr, &total, HP_DIR "/nr_hugepages", rq->size_kb) == 0 && total == rq->pages) {
-		char sz[32], name[64], v[32];
-
 		if (increases)
 			return 0;
-		format_size_kb(rq->size_kb, sz, sizeof(sz));
-		snprintf(name, sizeof(name), "%s pages", sz);
-		snprintf(v, sizeof(v), "%" PRIu64, total);
-		return plan_action(ctx, name, v, v, NULL) ? 0 : -ENOMEM;
+		for (unsigned i = 0; i < h->n_nodes; i++) {
+			struct hp_target t = { .size_kb = rq->size_kb, .node = (int)h->nodes[i] };
+			char name[64], v[32] = "";
+			uint64_t cur;
+
+			target_name(&t, name, sizeof(name));
+			if (read_pool(ctx, &t, "nr_hugepages", &cur) == 0)
+				snprintf(v, sizeof(v), "%" PRIu64, cur);
+			action_set_state(plan_action(ctx, name, v[0] ? v : NULL, v[0] ? v : NULL, NULL), ACTION_OK,
+					 "the total of %" PRIu64 " is met; pages stay on the node the kernel chose", total);
+		}
+		return 0;
 	}
 	for (unsigned i = 0; i < h->n_nodes; i++) {
 		uint64_t share = rq->pages / h->n_nodes + (i < rq->pages % h->n_nodes ? 1 : 0);

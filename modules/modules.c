@@ -8,6 +8,7 @@ extern const struct module module_system, module_hugepages, module_thp, module_c
 extern const struct module module_kernel, module_kvm;
 extern const struct module module_sriov, module_vfio;
 extern const struct module module_vdpa;
+extern const struct module module_export;
 
 const struct module *const modules[] = {
 	&module_system,        /* report only: CPU, virtualization, IOMMU, NUMA, kernel */
@@ -19,5 +20,6 @@ const struct module *const modules[] = {
 	&module_sriov,         /* PCI: VFs first ... */
 	&module_vfio,          /* ... then vfio-pci binding, VFs included */
 	&module_vdpa,          /* after sriov/vfio: VFs can be management devices */
+	&module_export,        /* last: exports what every other module left */
 	NULL,
 };

@@ -22,7 +22,7 @@ mkhost() { ROOT=$T/root; "$TESTS_DIR/fakehost/mkhost.sh" "$ROOT" "$@"; }
 profile() { P=$T/$1; cat > "$P"; chmod 0644 "$P"; }
 
 hp() {
-	local o e
+	local o e a
 	o=$T/.out e=$T/.err
 	set +e
 	HOSTPREP_KMODEL_ROOT=$ROOT LD_PRELOAD="${SANITIZER_PRELOAD:+$SANITIZER_PRELOAD:}$KMODEL" \
@@ -50,6 +50,17 @@ hp_strace() {
 	rc=$?
 	set -e
 	out=$(cat "$o"); err=$(cat "$e")
+	for a in "$@"; do
+		if [[ $a == --json || $a =~ ^-[a-zA-Z]*j[a-zA-Z]*$ ]]; then spool_json "$out"; break; fi
+	done
+}
+
+# Keeps a --json run's stdout for tests/json-check.py, which run-scenarios.sh
+# runs on each file's documents: each must be one document valid against
+# agent/hostprep.schema.json, with unique action ids.
+spool_json() {
+	[ -n "${HOSTPREP_JSON_SPOOL:-}" ] || return 0
+	printf '%s' "$1" > "$(mktemp "$HOSTPREP_JSON_SPOOL/${HOSTPREP_TEST:-test}.XXXXXX")"
 }
 
 assert_rc() { [ "$rc" = "$1" ] || fail "exit code $rc, expected $1"; }

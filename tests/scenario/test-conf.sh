@@ -17,7 +17,7 @@ test_examples_validate() {
 # full.ini shows every key: each key a module parses appears in it.
 test_full_example_names_every_section() {
 	local s
-	for s in profile hugepages thp cpu kernel kvm sriov vfio vdpa; do
+	for s in profile hugepages thp cpu kernel kvm sriov vfio vdpa export; do
 		grep -q "^\[$s[] ]" "$TESTS_DIR/../conf/full.ini" || fail "full.ini lacks [$s]"
 	done
 }

@@ -265,6 +265,7 @@ phase_boot() {
 	local rc=0
 	: >"$WORK/console.log"
 	: >"$WORK/results.log"
+	: >"$WORK/json.log"
 	timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
 		-machine q35,kernel-irqchip=split -accel tcg -cpu max -smp 2,sockets=2,cores=1,threads=1 -m 4G \
 		-device intel-iommu,intremap=on \
@@ -275,7 +276,7 @@ phase_boot() {
 		-device nvme,bus=rp1,id=nvme0,serial=deadbeef,subsys=subsys0,sriov_max_vfs=4,sriov_vq_flexible=8,sriov_vi_flexible=4 \
 		-device e1000e,bus=rp2,id=nic0,romfile= \
 		-nographic -vga none -nic none -no-reboot -monitor none \
-		-serial "file:$WORK/console.log" -serial "file:$WORK/results.log" \
+		-serial "file:$WORK/console.log" -serial "file:$WORK/results.log" -serial "file:$WORK/json.log" \
 		-kernel "$KROOT/boot/vmlinuz-$KVER" -initrd "$INITRD" -append "$VM_CMDLINE" \
 		</dev/null >"$WORK/qemu.log" 2>&1 || rc=$?
 	QEMU_RC=$rc
@@ -329,6 +330,7 @@ report_results() {
 		printf 'PASS vm/kernel-warnings\n'
 		((++npass))
 	fi
+	check_json_documents || ((++nfail))
 	if ((nfail > 0)); then
 		printf '\nvm: ---- guest console (%s) ----\n' "$WORK/console.log"
 		tr -d '\r' <"$WORK/console.log"
@@ -337,6 +339,24 @@ report_results() {
 	fi
 	printf '%d passed, %d failed\n' "$npass" "$nfail"
 	((nfail == 0))
+}
+
+# The guest's JSON documents (third serial port, "@@hostprep-json SCENARIO/FILE"
+# before each) against the schema, as the fake-host scenarios' are.
+check_json_documents() {
+	local dir=$WORK/json n
+	mkdir -p "$dir"
+	awk -v d="$dir" '/^@@hostprep-json / { if (f) close(f); n = $2; gsub(/[^A-Za-z0-9._-]/, "_", n); f = d "/" n; next }
+		f { sub(/\r$/, ""); print > f }' "$WORK/json.log"
+	n=$(find "$dir" -type f | wc -l)
+	((n > 0)) || return 0
+	if /usr/bin/python3 "$top/tests/json-check.py" "$top/agent/hostprep.schema.json" "$dir" >"$WORK/json-check.log" 2>&1; then
+		printf 'PASS vm/json-schema (%d documents)\n' "$n"
+		((++npass))
+		return 0
+	fi
+	printf 'FAIL vm/json-schema: %s\n' "$(head -n 20 "$WORK/json-check.log" | tr '\n' ' ')"
+	return 1
 }
 
 cleanup() {

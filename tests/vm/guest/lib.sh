@@ -40,8 +40,21 @@ check() {
 	if "$@" >/dev/null; then pass "$_n"; else fail "$_n" "$_r"; fi
 }
 
-# hp ARGS...: run hostprep with a time limit; stdout/stderr as they are
-hp() { timeout "$HOSTPREP_TIMEOUT" "$HOSTPREP" "$@"; }
+# hp ARGS...: run hostprep with a time limit; stdout/stderr as they are. With -j/--json,
+# a copy of stdout goes to /tmp/json for the host's schema check (runner.sh sends them).
+hp() {
+	case " $* " in
+	*" -j "* | *" --json "*)
+		mkdir -p /tmp/json
+		_hpj=$(mktemp "/tmp/json/${SCENARIO:-vm}.XXXXXX")
+		timeout "$HOSTPREP_TIMEOUT" "$HOSTPREP" "$@" >"$_hpj"
+		_hprc=$?
+		cat "$_hpj"
+		return $_hprc
+		;;
+	esac
+	timeout "$HOSTPREP_TIMEOUT" "$HOSTPREP" "$@"
+}
 
 # jqr FILTER FILE: jq -r, errors to the console. jq 1.6 needs about 0.4 s to start under
 # TCG: to read many values from one document, use jvars.

@@ -138,6 +138,17 @@ else
 	fail kernel-taint "the kernel is tainted ($_taint): $(dmesg | grep -m 4 -E 'WARNING|BUG|taint|Oops' | tr '\n' ' ')"
 fi
 
+# Every JSON document hostprep printed (hp -j, kept in /tmp/json) goes to the third
+# serial port: the host checks each against the schema (tests/json-check.py).
+if [ -c /dev/ttyS2 ]; then
+	for _f in /tmp/json/*; do
+		[ -f "$_f" ] || continue
+		printf '@@hostprep-json %s\n' "${_f#/tmp/json/}"
+		cat "$_f"
+		echo
+	done >/dev/ttyS2
+fi
+
 say "runner: done, $(grep -c '^PASS' "$RESULTS") passed, $(grep -c '^FAIL' "$RESULTS") failed"
 echo "END $(wc -l <"$RESULTS")" >&3
 exec 3>&-

@@ -37,6 +37,8 @@ DEB_DEPS := build-essential pkg-config libinih-dev libpci-dev libudev-dev libkmo
 DEB_DEPS += pci.ids pciutils
 # Man page lint (mandoc -T lint), bash completion (installed and driven by a test).
 DEB_DEPS += mandoc bash-completion
+# make bench: system call counts, instruction counts, the big-host generator (add-nics.sh).
+DEB_DEPS += strace valgrind python3
 
 .PHONY: FORCE all deps check check-unit check-scenario check-vm demo bench install clean
 all: hostprep
@@ -93,8 +95,8 @@ demo: deps
 	@tests/demo.sh
 
 bench: deps
-	$(MAKE) hostprep
-	@tests/bench/run.sh
+	$(MAKE) hostprep $(KMODEL)
+	@HOSTPREP=$(CURDIR)/$(BUILD)/hostprep KMODEL=$(CURDIR)/$(KMODEL) tests/bench/run.sh
 
 install: hostprep
 	install -D -m 0755 hostprep $(DESTDIR)$(SBINDIR)/hostprep

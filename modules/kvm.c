@@ -305,6 +305,18 @@ static bool param_on(const char *v)
 	return strcmp(v, "Y") == 0 || strcmp(v, "1") == 0;
 }
 
+/* Modules are loaded and unloaded on the real root only: plan and apply say so alike. */
+static void reload_skipped(struct ctx *ctx, struct action *a, const char *mod)
+{
+	action_set_state(a, ACTION_SKIPPED, "not reloading %s under --root %s: the option applies when it loads",
+			 mod, ctx->hr.dir);
+}
+
+static void conf_not_in_effect(struct action *a, const char *mod)
+{
+	action_set_state(a, ACTION_FAILED, "not reloading %s: %s is not in effect", mod, CONF);
+}
+
 static int nested_apply(struct ctx *ctx, struct action *a)
 {
 	const char *mod = vendor_module(ctx);
@@ -313,7 +325,7 @@ static int nested_apply(struct ctx *ctx, struct action *a)
 	int r, ref;
 
 	if (conf && conf->state != ACTION_OK && conf->state != ACTION_CHANGED) {
-		action_set_state(a, ACTION_FAILED, "not reloading %s: %s is not in effect", mod, CONF);
+		conf_not_in_effect(a, mod);
 		return -EINVAL;
 	}
 	/* A VM may have started since the plan. */
@@ -325,8 +337,7 @@ static int nested_apply(struct ctx *ctx, struct action *a)
 	}
 	r = kmodules_unload(ctx, mod);
 	if (r == -EOPNOTSUPP) {
-		action_set_state(a, ACTION_SKIPPED, "not reloading %s under --root %s: the option applies when it "
-				 "loads", mod, ctx->hr.dir);
+		reload_skipped(ctx, a, mod);
 		return 0;
 	}
 	if (r < 0) {
@@ -382,11 +393,15 @@ static int plan_nested(struct ctx *ctx, const struct kvm_config *c, struct actio
 	if (a->state == ACTION_OK)
 		return 0;
 	ref = kmodules_refcnt(ctx, mod);
-	if (!c->reload_if_idle)
+	if (conf && conf->state == ACTION_FAILED)
+		conf_not_in_effect(a, mod);
+	else if (!c->reload_if_idle)
 		action_set_state(a, ACTION_PENDING_RELOAD, "reload = never: applies when %s is next loaded", mod);
 	else if (ref != 0)
 		action_set_state(a, ACTION_PENDING_RELOAD, "%s is in use (refcount %d): applies when it is reloaded "
 				 "with no VM running", mod, ref);
+	else if (!ctx->hr.is_real)
+		reload_skipped(ctx, a, mod);
 	else
 		action_set_state(a, ACTION_PENDING, "%s is idle: reloading it", mod);
 	return 0;

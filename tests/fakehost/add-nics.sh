@@ -9,8 +9,9 @@
 # (8086:1572, i40e, interface ensXf0, sriov_totalvfs 64, sriov_offset 16,
 # sriov_stride 1) and its VFs at BB:02.0, BB:02.1, ... (8086:154c), each with
 # physfn/virtfnN links, its own IOMMU group and an iavf interface; cards are
-# spread over the NUMA nodes.  The last --vfio VFs (default N/16) are on
-# vfio-pci with their /dev/vfio/GROUP node, their PFs with autoprobe 0.  The
+# spread over the NUMA nodes.  The last --vfio VFs (default: those of the last
+# PF) are on vfio-pci with their /dev/vfio/GROUP node, their PFs with
+# autoprobe 0.  The
 # kernel model's id table learns both ids.  Files are written by one Python
 # process (/usr/bin/python3): a shell loop forks too often for 1,000 devices.
 set -euo pipefail
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$devices" ] || { echo "add-nics: --devices N is required" >&2; exit 1; }
 [ -d "$root/sys/bus/pci/devices" ] || { echo "add-nics: run add-pci.sh on $root first" >&2; exit 1; }
-exec /usr/bin/python3 - "$root" "$devices" "$per_pf" "${vfio:-$((devices / 16))}" <<'PY'
+exec /usr/bin/python3 - "$root" "$devices" "$per_pf" "${vfio:--1}" <<'PY'
 import os, sys
 
 root, want, per_pf, n_vfio = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -111,6 +112,8 @@ vfs_total = left - 2 * cards
 if vfs_total > cards * TOTALVFS:
     sys.exit("add-nics: %d devices do not fit in %d cards" % (want, cards))
 counts = [vfs_total // cards + (1 if c < vfs_total % cards else 0) for c in range(cards)]
+if n_vfio < 0:
+    n_vfio = counts[-1]
 first_vfio = vfs_total - min(n_vfio, vfs_total)
 
 for drv in ("pcieport", "i40e", "iavf", "vfio-pci"):

@@ -10,6 +10,15 @@
 
 #include "cpulist.h"
 #include "hostroot.h"
+#include "snapshot.h"
+
+/* While hr->memo is set (the engine only reads), each file is read once and
+ * kept in the run's snapshot; a write forgets everything kept. */
+static void memo_forget(const struct hostroot *hr)
+{
+	if (hr->memo)
+		memo_clear(hr->memo);
+}
 
 int hr_init(struct hostroot *hr, const char *dir)
 {
@@ -69,19 +78,38 @@ int hr_path(const struct hostroot *hr, char *buf, size_t len, const char *fmt, .
 	return r;
 }
 
+/* stat(2)'s mode, or -errno. */
+static int mode_of(const struct hostroot *hr, const char *p, mode_t *mode)
+{
+	const struct memo_value *v = hr->memo ? memo_get(hr->memo, MEMO_STAT, p) : NULL;
+	struct stat st;
+	int r;
+
+	if (v) {
+		*mode = v->mode;
+		return v->r;
+	}
+	r = stat(p, &st) < 0 ? -errno : 0;
+	*mode = r == 0 ? st.st_mode : 0;
+	if (hr->memo)
+		memo_put(hr->memo, MEMO_STAT, p, (struct memo_value){ .r = r, .mode = *mode });
+	return r;
+}
+
 bool hr_exists(const struct hostroot *hr, const char *fmt, ...)
 {
 	char p[4096];
+	mode_t mode;
 
-	return VPATH(hr, p, fmt) == 0 && access(p, F_OK) == 0;
+	return VPATH(hr, p, fmt) == 0 && mode_of(hr, p, &mode) == 0;
 }
 
 bool hr_is_dir(const struct hostroot *hr, const char *fmt, ...)
 {
 	char p[4096];
-	struct stat st;
+	mode_t mode;
 
-	return VPATH(hr, p, fmt) == 0 && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+	return VPATH(hr, p, fmt) == 0 && mode_of(hr, p, &mode) == 0 && S_ISDIR(mode);
 }
 
 static int read_fd_all(int fd, char **ret)
@@ -118,7 +146,7 @@ static int read_fd_all(int fd, char **ret)
 	return 0;
 }
 
-static int read_path(const char *p, char **ret)
+static int read_path_live(const char *p, char **ret)
 {
 	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
 
@@ -127,18 +155,35 @@ static int read_path(const char *p, char **ret)
 	return read_fd_all(fd, ret);
 }
 
+static int read_path(const struct hostroot *hr, const char *p, char **ret)
+{
+	const struct memo_value *v = hr->memo ? memo_get(hr->memo, MEMO_READ, p) : NULL;
+	int r;
+
+	if (v) {
+		if (v->r < 0)
+			return v->r;
+		*ret = strdup(v->data);
+		return *ret ? 0 : -ENOMEM;
+	}
+	r = read_path_live(p, ret);
+	if (hr->memo)
+		memo_put(hr->memo, MEMO_READ, p, (struct memo_value){ .r = r, .data = r == 0 ? strdup(*ret) : NULL });
+	return r;
+}
+
 int hr_read(const struct hostroot *hr, char **ret, const char *fmt, ...)
 {
 	char p[4096];
 	int r = VPATH(hr, p, fmt);
 
-	return r < 0 ? r : read_path(p, ret);
+	return r < 0 ? r : read_path(hr, p, ret);
 }
 
-static int read_line_path(const char *p, char *buf, size_t len)
+static int read_line_path(const struct hostroot *hr, const char *p, char *buf, size_t len)
 {
 	_cleanup_free_ char *all = NULL;
-	int r = read_path(p, &all);
+	int r = read_path(hr, p, &all);
 	size_t n;
 
 	if (r < 0)
@@ -156,7 +201,7 @@ int hr_read_line(const struct hostroot *hr, char *buf, size_t len, const char *f
 	char p[4096];
 	int r = VPATH(hr, p, fmt);
 
-	return r < 0 ? r : read_line_path(p, buf, len);
+	return r < 0 ? r : read_line_path(hr, p, buf, len);
 }
 
 int hr_read_u64(const struct hostroot *hr, uint64_t *ret, const char *fmt, ...)
@@ -165,7 +210,7 @@ int hr_read_u64(const struct hostroot *hr, uint64_t *ret, const char *fmt, ...)
 	int r = VPATH(hr, p, fmt);
 	unsigned long long v;
 
-	if (r < 0 || (r = read_line_path(p, line, sizeof(line))) < 0)
+	if (r < 0 || (r = read_line_path(hr, p, line, sizeof(line))) < 0)
 		return r;
 	errno = 0;
 	v = strtoull(line, &end, 10);
@@ -181,7 +226,7 @@ int hr_read_cpulist(const struct hostroot *hr, struct cpuset *ret, const char *f
 	_cleanup_free_ char *s = NULL;
 	int r = VPATH(hr, p, fmt);
 
-	if (r < 0 || (r = read_path(p, &s)) < 0)
+	if (r < 0 || (r = read_path(hr, p, &s)) < 0)
 		return r;
 	return cpuset_parse(ret, s, NULL);
 }
@@ -192,7 +237,7 @@ int hr_read_choice(const struct hostroot *hr, char *sel, size_t sel_len, char *a
 	char p[4096], line[512], *o, *c;
 	int r = VPATH(hr, p, fmt);
 
-	if (r < 0 || (r = read_line_path(p, line, sizeof(line))) < 0)
+	if (r < 0 || (r = read_line_path(hr, p, line, sizeof(line))) < 0)
 		return r;
 	o = strchr(line, '[');
 	c = o ? strchr(o, ']') : NULL;
@@ -212,19 +257,34 @@ int hr_read_choice(const struct hostroot *hr, char *sel, size_t sel_len, char *a
 	return 0;
 }
 
+static int readlink_path(const struct hostroot *hr, const char *p, char *target, size_t len)
+{
+	const struct memo_value *v = hr->memo ? memo_get(hr->memo, MEMO_LINK, p) : NULL;
+	ssize_t n;
+	int r;
+
+	if (v) {
+		if (v->r < 0)
+			return v->r;
+		snprintf(target, len, "%s", v->data);
+		return 0;
+	}
+	n = readlink(p, target, len - 1);
+	r = n < 0 ? -errno : 0;
+	target[n < 0 ? 0 : n] = '\0';
+	if (hr->memo)
+		memo_put(hr->memo, MEMO_LINK, p, (struct memo_value){ .r = r, .data = r == 0 ? strdup(target) : NULL });
+	return r;
+}
+
 int hr_readlink(const struct hostroot *hr, char *buf, size_t len, bool basename_only, const char *fmt, ...)
 {
 	char p[4096], target[4096];
 	int r = VPATH(hr, p, fmt);
-	ssize_t n;
 	const char *b;
 
-	if (r < 0)
+	if (r < 0 || (r = readlink_path(hr, p, target, sizeof(target))) < 0)
 		return r;
-	n = readlink(p, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = '\0';
 	b = basename_only && strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
 	if (strlen(b) >= len)
 		return -ENAMETOOLONG;
@@ -237,17 +297,13 @@ static int cmp_str(const void *a, const void *b)
 	return strverscmp(*(char *const *)a, *(char *const *)b);
 }
 
-int hr_list(const struct hostroot *hr, char ***ret, const char *fmt, ...)
+static int list_path(const char *p, char ***ret)
 {
-	char p[4096];
-	int r = VPATH(hr, p, fmt);
 	_cleanup_closedir_ DIR *d = NULL;
 	_cleanup_strv_free_ char **v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 
-	if (r < 0)
-		return r;
 	d = opendir(p);
 	if (!d)
 		return -errno;
@@ -274,6 +330,27 @@ int hr_list(const struct hostroot *hr, char ***ret, const char *fmt, ...)
 	return 0;
 }
 
+int hr_list(const struct hostroot *hr, char ***ret, const char *fmt, ...)
+{
+	char p[4096];
+	int r = VPATH(hr, p, fmt);
+	const struct memo_value *v;
+
+	if (r < 0)
+		return r;
+	v = hr->memo ? memo_get(hr->memo, MEMO_LIST, p) : NULL;
+	if (v) {
+		if (v->r < 0)
+			return v->r;
+		*ret = strv_copy(v->list);
+		return *ret ? 0 : -ENOMEM;
+	}
+	r = list_path(p, ret);
+	if (hr->memo)
+		memo_put(hr->memo, MEMO_LIST, p, (struct memo_value){ .r = r, .list = r == 0 ? strv_copy(*ret) : NULL });
+	return r;
+}
+
 int hr_write_attr(struct hostroot *hr, const char *value, char *readback, size_t rb_len, const char *fmt, ...)
 {
 	char p[4096];
@@ -290,6 +367,7 @@ int hr_write_attr(struct hostroot *hr, const char *value, char *readback, size_t
 		if (fd < 0)
 			return -errno;
 		hr->writes++;
+		memo_forget(hr);
 		n = write(fd, value, len);
 		if (n < 0)
 			return -errno;
@@ -297,7 +375,7 @@ int hr_write_attr(struct hostroot *hr, const char *value, char *readback, size_t
 			return -EIO;
 	}
 	if (readback)
-		return read_line_path(p, readback, rb_len);
+		return read_line_path(hr, p, readback, rb_len);
 	return 0;
 }
 
@@ -323,6 +401,7 @@ int hr_mkdir_p(struct hostroot *hr, const char *fmt, ...)
 
 	if (r < 0)
 		return r;
+	memo_forget(hr);
 	l = strlen(p);
 	if (l + 1 >= sizeof(p))
 		return -ENAMETOOLONG;
@@ -346,6 +425,7 @@ int hr_replace_file(struct hostroot *hr, const char *content, mode_t mode, const
 	if (fd < 0)
 		return -errno;
 	hr->writes++;
+	memo_forget(hr);
 	while (off < len) {
 		ssize_t n = write(fd, content + off, len - off);
 		if (n < 0) {
@@ -388,6 +468,7 @@ int hr_unlink(struct hostroot *hr, const char *fmt, ...)
 	if (unlink(p) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	hr->writes++;
+	memo_forget(hr);
 	return 0;
 }
 
@@ -442,6 +523,19 @@ size_t strv_length(char *const *v)
 	while (v && v[n])
 		n++;
 	return n;
+}
+
+char **strv_copy(char *const *v)
+{
+	size_t n = strv_length(v);
+	char **c = calloc(n + 1, sizeof(char *));
+
+	for (size_t i = 0; c && i < n; i++)
+		if (!(c[i] = strdup(v[i]))) {
+			strv_free(c);
+			return NULL;
+		}
+	return c;
 }
 
 int strv_push(char ***v, size_t *n, char *s)

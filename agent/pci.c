@@ -114,6 +114,11 @@ static int cmp_addr_strv(const void *a, const void *b)
 	return pci_addr_cmp(*(char *const *)a, *(char *const *)b);
 }
 
+void pci_addr_sort(char **v)
+{
+	qsort(v, strv_length(v), sizeof(char *), cmp_addr_strv);
+}
+
 static int cmp_device(const void *a, const void *b)
 {
 	return pci_addr_cmp(((const struct pci_device *)a)->addr, ((const struct pci_device *)b)->addr);
@@ -319,19 +324,31 @@ int pci_driver(const struct hostroot *hr, const char *addr, char *buf, size_t le
 	return r;
 }
 
+int pci_parse_group(const char *name)
+{
+	char *end;
+	long v = strtol(name, &end, 10);
+
+	return *end || end == name || v < 0 || v > 1 << 24 ? -EINVAL : (int)v;
+}
+
 int pci_iommu_group(const struct hostroot *hr, const char *addr)
 {
-	char g[32], *end;
-	long v;
+	char g[32];
 	int r;
 
 	if (!path_component_valid(addr))
 		return -EINVAL;
 	r = hr_readlink(hr, g, sizeof(g), true, "/sys/bus/pci/devices/%s/iommu_group", addr);
-	if (r < 0)
-		return r;
-	v = strtol(g, &end, 10);
-	return *end || end == g || v < 0 || v > 1 << 24 ? -EINVAL : (int)v;
+	return r < 0 ? r : pci_parse_group(g);
+}
+
+bool pci_is_virtfn(const char *entry)
+{
+	unsigned idx;
+	char tail;
+
+	return sscanf(entry, "virtfn%u%c", &idx, &tail) == 1;
 }
 
 int pci_group_devices(const struct hostroot *hr, int group, char ***ret)
@@ -340,7 +357,7 @@ int pci_group_devices(const struct hostroot *hr, int group, char ***ret)
 
 	if (r < 0)
 		return r;
-	qsort(*ret, strv_length(*ret), sizeof(char *), cmp_addr_strv);
+	pci_addr_sort(*ret);
 	return 0;
 }
 
@@ -384,10 +401,8 @@ int pci_vfs(const struct hostroot *hr, const char *pf, char ***ret)
 	/* hr_list sorts in version order: virtfn2 before virtfn10. */
 	for (char **e = entries; *e; e++) {
 		char vf[PCI_ADDR_MAX];
-		unsigned idx;
-		char tail;
 
-		if (sscanf(*e, "virtfn%u%c", &idx, &tail) != 1)
+		if (!pci_is_virtfn(*e))
 			continue;
 		if (hr_readlink(hr, vf, sizeof(vf), true, "/sys/bus/pci/devices/%s/%s", pf, *e) < 0)
 			continue;
@@ -588,7 +603,11 @@ int pci_wait(const struct hostroot *hr, bool (*ready)(const struct hostroot *hr,
 	_cleanup_(udev_unrefp) struct udev *udev = NULL;
 	_cleanup_(udev_monitor_unrefp) struct udev_monitor *mon = NULL;
 	long long deadline = now_ms() + timeout_ms;
+	/* A wait polls the live host, never the run's snapshot of it. */
+	struct hostroot live = *hr;
 
+	live.memo = NULL;
+	hr = &live;
 	if (ready(hr, data))
 		return 0;
 	if (!hr->is_real)

@@ -256,7 +256,7 @@ static char *check_option(struct ctx *ctx, const struct kvm_option *o, bool writ
 				ctx_warn(ctx, "kvm: %.*s also sets %s %s=%s; %s comes later and wins", flen, *s, o->module,
 					 o->key, sp + 1, CONF);
 		}
-	if (written && kmodules_options(ctx, o->module, &eff) == 0 && last_value(eff, o->key, last, sizeof(last)) &&
+	if (written && snap_module_options(ctx, o->module, &eff) == 0 && last_value(eff, o->key, last, sizeof(last)) &&
 	    strcmp(last, o->value) != 0)
 		return strdup_printf("modprobe would load %s with %s=%s (its options: '%s')", o->module, o->key, last,
 				     eff);
@@ -444,7 +444,7 @@ static void kvm_report(struct ctx *ctx, struct json_object *caps)
 
 	if (have && param_on(v))
 		state = "active";
-	else if (have && kmodules_options(ctx, mod, &eff) == 0 && last_value(eff, "nested", eff_v, sizeof(eff_v)) &&
+	else if (have && snap_module_options(ctx, mod, &eff) == 0 && last_value(eff, "nested", eff_v, sizeof(eff_v)) &&
 		 param_on(eff_v))
 		state = "pending";   /* configured, waiting for the module to reload */
 	else if (have)

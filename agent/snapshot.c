@@ -1,0 +1,252 @@
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "kmodules.h"
+#include "snapshot.h"
+#include "util.h"
+
+/* Host facts ------------------------------------------------------------ */
+
+static void load_cpuinfo(struct ctx *ctx, struct host_facts *h)
+{
+	_cleanup_free_ char *info = NULL;
+	char *save = NULL;
+
+	if (hr_read(&ctx->hr, &info, "/proc/cpuinfo") < 0)
+		return;
+	for (char *l = strtok_r(info, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *colon = strchr(l, ':'), *v;
+
+		if (!colon)
+			continue;
+		v = colon + 1;
+		while (*v == ' ')
+			v++;
+		if (!h->vendor[0] && strncmp(l, "vendor_id", 9) == 0)
+			snprintf(h->vendor, sizeof(h->vendor), "%s", v);
+		else if (!h->model[0] && strncmp(l, "model name", 10) == 0)
+			snprintf(h->model, sizeof(h->model), "%s", v);
+		else if (!h->flags[0] && strncmp(l, "flags", 5) == 0)
+			snprintf(h->flags, sizeof(h->flags), "%s", v);
+		/* The first CPU says it all: the other thousand are not parsed. */
+		if (h->vendor[0] && h->model[0] && h->flags[0])
+			break;
+	}
+}
+
+const struct host_facts *host_facts(struct ctx *ctx)
+{
+	struct host_facts *h = &ctx->snap.facts;
+	_cleanup_strv_free_ char **nodes = NULL;
+
+	if (h->loaded)
+		return h;
+	h->loaded = true;
+	load_cpuinfo(ctx, h);
+	if (hr_read_cpulist(&ctx->hr, &h->possible, "/sys/devices/system/cpu/possible") < 0)
+		cpuset_zero(&h->possible);
+	if (hr_read_cpulist(&ctx->hr, &h->online, "/sys/devices/system/cpu/online") < 0)
+		h->online = h->possible;
+	h->nr_cpus = cpuset_span(&h->possible);
+	if (hr_list(&ctx->hr, &nodes, "/sys/devices/system/node") == 0)
+		for (char **n = nodes; *n && h->n_nodes < ARRAY_SIZE(h->nodes); n++) {
+			unsigned id;
+			char tail;
+
+			if (sscanf(*n, "node%u%c", &id, &tail) == 1)
+				h->nodes[h->n_nodes++] = id;
+		}
+	(void)hr_read_line(&ctx->hr, h->cmdline, sizeof(h->cmdline), "/proc/cmdline");
+	(void)hr_read_line(&ctx->hr, h->release, sizeof(h->release), "/proc/sys/kernel/osrelease");
+	return h;
+}
+
+/* PCI ------------------------------------------------------------------- */
+
+const struct pci_list *snap_pci(struct ctx *ctx, char *err, size_t err_len)
+{
+	struct snapshot *s = &ctx->snap;
+
+	if (!s->pci_listed) {
+		s->pci_listed = true;
+		s->pci_err[0] = '\0';
+		s->pci_r = pci_enumerate(&ctx->hr, &s->pci, s->pci_err, sizeof(s->pci_err));
+		if (s->pci_r < 0 && !s->pci_err[0])
+			snprintf(s->pci_err, sizeof(s->pci_err), "%s", strerror(-s->pci_r));
+	}
+	if (s->pci_r < 0) {
+		if (err)
+			snprintf(err, err_len, "%s", s->pci_err);
+		return NULL;
+	}
+	return &s->pci;
+}
+
+bool snap_pci_listed(const struct ctx *ctx)
+{
+	return ctx->snap.pci_listed;
+}
+
+static int cmp_key_device(const void *key, const void *dev)
+{
+	return pci_addr_cmp(key, ((const struct pci_device *)dev)->addr);
+}
+
+const struct pci_device *snap_pci_device(struct ctx *ctx, const char *addr)
+{
+	const struct pci_list *l = snap_pci(ctx, NULL, 0);
+
+	return l ? bsearch(addr, l->dev, l->n, sizeof(l->dev[0]), cmp_key_device) : NULL;
+}
+
+/* Modules ----------------------------------------------------------------- */
+
+int snap_module_options(struct ctx *ctx, const char *name, char **ret)
+{
+	struct hr_memo *m = ctx->hr.memo;
+	const struct memo_value *v = m ? memo_get(m, MEMO_MODOPTS, name) : NULL;
+	int r;
+
+	if (v) {
+		if (v->r < 0)
+			return v->r;
+		*ret = strdup(v->data);
+		return *ret ? 0 : -ENOMEM;
+	}
+	/* libkmod reads the modprobe.d files and the kernel command line anew each time. */
+	r = kmodules_options(ctx, name, ret);
+	if (m)
+		memo_put(m, MEMO_MODOPTS, name, (struct memo_value){ .r = r, .data = r == 0 ? strdup(*ret) : NULL });
+	return r;
+}
+
+/* Phases ---------------------------------------------------------------- */
+
+void snap_reads_live(struct ctx *ctx, bool live)
+{
+	ctx->hr.memo = live ? NULL : &ctx->snap.memo;
+}
+
+void snap_invalidate(struct ctx *ctx)
+{
+	struct snapshot *s = &ctx->snap;
+
+	memo_clear(&s->memo);
+	pci_list_free(&s->pci);
+	s->pci_listed = false;
+}
+
+void snap_free(struct snapshot *s)
+{
+	memo_clear(&s->memo);
+	pci_list_free(&s->pci);
+}
+
+/* The files' table -------------------------------------------------------- */
+
+/* Contents larger than this are read again rather than kept: nothing reads
+ * such a file twice (/proc/cpuinfo of a big host is read once, for the facts). */
+#define MEMO_MAX_DATA (64 * 1024)
+
+struct memo_entry {
+	char *key;                 /* kind, then the host path; NULL: a free slot */
+	struct memo_value v;
+};
+
+static void value_free(struct memo_value *v)
+{
+	free(v->data);
+	strv_free(v->list);
+}
+
+void memo_clear(struct hr_memo *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->tab[i].key) {
+			free(m->tab[i].key);
+			value_free(&m->tab[i].v);
+		}
+	free(m->tab);
+	*m = (struct hr_memo){ 0 };
+}
+
+static uint64_t hash(const char *s)
+{
+	uint64_t h = UINT64_C(14695981039346656037);   /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+	return h;
+}
+
+static struct memo_entry *slot(struct memo_entry *tab, size_t cap, const char *key)
+{
+	size_t i = (size_t)hash(key) & (cap - 1);
+
+	while (tab[i].key && strcmp(tab[i].key, key) != 0)
+		i = (i + 1) & (cap - 1);
+	return &tab[i];
+}
+
+static int grow(struct hr_memo *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 256;
+	struct memo_entry *tab = calloc(cap, sizeof(*tab));
+
+	if (!tab)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->tab[i].key)
+			*slot(tab, cap, m->tab[i].key) = m->tab[i];
+	free(m->tab);
+	m->tab = tab;
+	m->cap = cap;
+	return 0;
+}
+
+static int make_key(char *key, size_t len, enum memo_kind kind, const char *host)
+{
+	int n = snprintf(key, len, "%c%s", (char)kind, host);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+const struct memo_value *memo_get(struct hr_memo *m, enum memo_kind kind, const char *host)
+{
+	char key[4100];
+	struct memo_entry *e;
+
+	if (!m->cap || make_key(key, sizeof(key), kind, host) < 0)
+		return NULL;
+	e = slot(m->tab, m->cap, key);
+	return e->key ? &e->v : NULL;
+}
+
+void memo_put(struct hr_memo *m, enum memo_kind kind, const char *host, struct memo_value v)
+{
+	char key[4100];
+	struct memo_entry *e;
+
+	/* A value that could not be copied is not kept: the file is read again. */
+	if (v.r == 0 && (kind == MEMO_LIST ? !v.list : !v.data && kind != MEMO_STAT))
+		goto drop;
+	if (make_key(key, sizeof(key), kind, host) < 0 || (v.data && strlen(v.data) > MEMO_MAX_DATA) ||
+	    ((m->n + 1) * 4 > m->cap * 3 && grow(m) < 0))
+		goto drop;
+	e = slot(m->tab, m->cap, key);
+	if (e->key) {
+		value_free(&e->v);
+	} else {
+		if (!(e->key = strdup(key)))
+			goto drop;
+		m->n++;
+	}
+	e->v = v;
+	return;
+drop:
+	value_free(&v);
+}

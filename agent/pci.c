@@ -114,11 +114,6 @@ static int cmp_addr_strv(const void *a, const void *b)
 	return pci_addr_cmp(*(char *const *)a, *(char *const *)b);
 }
 
-void pci_addr_sort(char **v)
-{
-	qsort(v, strv_length(v), sizeof(char *), cmp_addr_strv);
-}
-
 static int cmp_device(const void *a, const void *b)
 {
 	return pci_addr_cmp(((const struct pci_device *)a)->addr, ((const struct pci_device *)b)->addr);
@@ -324,31 +319,19 @@ int pci_driver(const struct hostroot *hr, const char *addr, char *buf, size_t le
 	return r;
 }
 
-int pci_parse_group(const char *name)
-{
-	char *end;
-	long v = strtol(name, &end, 10);
-
-	return *end || end == name || v < 0 || v > 1 << 24 ? -EINVAL : (int)v;
-}
-
 int pci_iommu_group(const struct hostroot *hr, const char *addr)
 {
-	char g[32];
+	char g[32], *end;
+	long v;
 	int r;
 
 	if (!path_component_valid(addr))
 		return -EINVAL;
 	r = hr_readlink(hr, g, sizeof(g), true, "/sys/bus/pci/devices/%s/iommu_group", addr);
-	return r < 0 ? r : pci_parse_group(g);
-}
-
-bool pci_is_virtfn(const char *entry)
-{
-	unsigned idx;
-	char tail;
-
-	return sscanf(entry, "virtfn%u%c", &idx, &tail) == 1;
+	if (r < 0)
+		return r;
+	v = strtol(g, &end, 10);
+	return *end || end == g || v < 0 || v > 1 << 24 ? -EINVAL : (int)v;
 }
 
 int pci_group_devices(const struct hostroot *hr, int group, char ***ret)
@@ -357,7 +340,7 @@ int pci_group_devices(const struct hostroot *hr, int group, char ***ret)
 
 	if (r < 0)
 		return r;
-	pci_addr_sort(*ret);
+	qsort(*ret, strv_length(*ret), sizeof(char *), cmp_addr_strv);
 	return 0;
 }
 
@@ -401,8 +384,10 @@ int pci_vfs(const struct hostroot *hr, const char *pf, char ***ret)
 	/* hr_list sorts in version order: virtfn2 before virtfn10. */
 	for (char **e = entries; *e; e++) {
 		char vf[PCI_ADDR_MAX];
+		unsigned idx;
+		char tail;
 
-		if (!pci_is_virtfn(*e))
+		if (sscanf(*e, "virtfn%u%c", &idx, &tail) != 1)
 			continue;
 		if (hr_readlink(hr, vf, sizeof(vf), true, "/sys/bus/pci/devices/%s/%s", pf, *e) < 0)
 			continue;

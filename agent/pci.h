@@ -34,8 +34,6 @@ int pci_selector_parse(const char *s, struct pci_selector *ret);
 int pci_addr_parse(const char *s, char *buf, size_t len);
 /* Orders canonical addresses numerically (domain, bus, device, function). */
 int pci_addr_cmp(const char *a, const char *b);
-/* Sorts a strv of addresses with pci_addr_cmp. */
-void pci_addr_sort(char **v);
 
 struct pci_device {
 	char addr[PCI_ADDR_MAX];
@@ -67,10 +65,6 @@ bool pci_exists(const struct hostroot *hr, const char *addr);
 int pci_driver(const struct hostroot *hr, const char *addr, char *buf, size_t len);
 /* IOMMU group number, or -ENOENT (IOMMU off). */
 int pci_iommu_group(const struct hostroot *hr, const char *addr);
-/* The number of an iommu_group link's last component, or -EINVAL. */
-int pci_parse_group(const char *name);
-/* A PF's "virtfnN" entry. */
-bool pci_is_virtfn(const char *entry);
 /* Devices of an IOMMU group, in address order (strv). */
 int pci_group_devices(const struct hostroot *hr, int group, char ***ret);
 /* Network interfaces of a device (strv, may be empty). */

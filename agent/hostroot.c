@@ -81,18 +81,19 @@ int hr_path(const struct hostroot *hr, char *buf, size_t len, const char *fmt, .
 /* stat(2)'s mode, or -errno. */
 static int mode_of(const struct hostroot *hr, const char *p, mode_t *mode)
 {
-	const struct memo_value *v = hr->memo ? memo_get(hr->memo, MEMO_STAT, p) : NULL;
+	bool fresh = true;
+	struct memo_value *v = hr->memo ? memo_slot(hr->memo, MEMO_STAT, p, &fresh) : NULL;
 	struct stat st;
 	int r;
 
-	if (v) {
+	if (v && !fresh) {
 		*mode = v->mode;
 		return v->r;
 	}
 	r = stat(p, &st) < 0 ? -errno : 0;
 	*mode = r == 0 ? st.st_mode : 0;
-	if (hr->memo)
-		memo_put(hr->memo, MEMO_STAT, p, (struct memo_value){ .r = r, .mode = *mode });
+	if (v)
+		memo_keep(v, r, NULL, NULL, *mode);
 	return r;
 }
 
@@ -157,18 +158,19 @@ static int read_path_live(const char *p, char **ret)
 
 static int read_path(const struct hostroot *hr, const char *p, char **ret)
 {
-	const struct memo_value *v = hr->memo ? memo_get(hr->memo, MEMO_READ, p) : NULL;
+	bool fresh = true;
+	struct memo_value *v = hr->memo ? memo_slot(hr->memo, MEMO_READ, p, &fresh) : NULL;
 	int r;
 
-	if (v) {
+	if (v && !fresh && v->r != -EAGAIN) {
 		if (v->r < 0)
 			return v->r;
 		*ret = strdup(v->data);
 		return *ret ? 0 : -ENOMEM;
 	}
 	r = read_path_live(p, ret);
-	if (hr->memo)
-		memo_put(hr->memo, MEMO_READ, p, (struct memo_value){ .r = r, .data = r == 0 ? strdup(*ret) : NULL });
+	if (v)
+		memo_keep(v, r, r == 0 ? *ret : NULL, NULL, 0);
 	return r;
 }
 
@@ -259,21 +261,24 @@ int hr_read_choice(const struct hostroot *hr, char *sel, size_t sel_len, char *a
 
 static int readlink_path(const struct hostroot *hr, const char *p, char *target, size_t len)
 {
-	const struct memo_value *v = hr->memo ? memo_get(hr->memo, MEMO_LINK, p) : NULL;
+	bool fresh = true;
+	struct memo_value *v = hr->memo ? memo_slot(hr->memo, MEMO_LINK, p, &fresh) : NULL;
 	ssize_t n;
 	int r;
 
-	if (v) {
+	if (v && !fresh) {
 		if (v->r < 0)
 			return v->r;
-		snprintf(target, len, "%s", v->data);
+		if (strlen(v->data) >= len)
+			return -ENAMETOOLONG;
+		strcpy(target, v->data);
 		return 0;
 	}
 	n = readlink(p, target, len - 1);
 	r = n < 0 ? -errno : 0;
 	target[n < 0 ? 0 : n] = '\0';
-	if (hr->memo)
-		memo_put(hr->memo, MEMO_LINK, p, (struct memo_value){ .r = r, .data = r == 0 ? strdup(target) : NULL });
+	if (v)
+		memo_keep(v, r, r == 0 ? target : NULL, NULL, 0);
 	return r;
 }
 
@@ -334,20 +339,21 @@ int hr_list(const struct hostroot *hr, char ***ret, const char *fmt, ...)
 {
 	char p[4096];
 	int r = VPATH(hr, p, fmt);
-	const struct memo_value *v;
+	bool fresh = true;
+	struct memo_value *v;
 
 	if (r < 0)
 		return r;
-	v = hr->memo ? memo_get(hr->memo, MEMO_LIST, p) : NULL;
-	if (v) {
+	v = hr->memo ? memo_slot(hr->memo, MEMO_LIST, p, &fresh) : NULL;
+	if (v && !fresh) {
 		if (v->r < 0)
 			return v->r;
 		*ret = strv_copy(v->list);
 		return *ret ? 0 : -ENOMEM;
 	}
 	r = list_path(p, ret);
-	if (hr->memo)
-		memo_put(hr->memo, MEMO_LIST, p, (struct memo_value){ .r = r, .list = r == 0 ? strv_copy(*ret) : NULL });
+	if (v)
+		memo_keep(v, r, NULL, r == 0 ? *ret : NULL, 0);
 	return r;
 }
 

@@ -107,11 +107,11 @@ const struct pci_device *snap_pci_device(struct ctx *ctx, const char *addr)
 
 int snap_module_options(struct ctx *ctx, const char *name, char **ret)
 {
-	struct hr_memo *m = ctx->hr.memo;
-	const struct memo_value *v = m ? memo_get(m, MEMO_MODOPTS, name) : NULL;
+	bool fresh = true;
+	struct memo_value *v = ctx->hr.memo ? memo_slot(ctx->hr.memo, MEMO_MODOPTS, name, &fresh) : NULL;
 	int r;
 
-	if (v) {
+	if (v && !fresh && v->r != -EAGAIN) {
 		if (v->r < 0)
 			return v->r;
 		*ret = strdup(v->data);
@@ -119,8 +119,8 @@ int snap_module_options(struct ctx *ctx, const char *name, char **ret)
 	}
 	/* libkmod reads the modprobe.d files and the kernel command line anew each time. */
 	r = kmodules_options(ctx, name, ret);
-	if (m)
-		memo_put(m, MEMO_MODOPTS, name, (struct memo_value){ .r = r, .data = r == 0 ? strdup(*ret) : NULL });
+	if (v)
+		memo_keep(v, r, r == 0 ? *ret : NULL, NULL, 0);
 	return r;
 }
 
@@ -153,6 +153,7 @@ void snap_free(struct snapshot *s)
 #define MEMO_MAX_DATA (64 * 1024)
 
 struct memo_entry {
+	uint64_t hash;
 	char *key;                 /* kind, then the host path; NULL: a free slot */
 	struct memo_value v;
 };
@@ -161,6 +162,7 @@ static void value_free(struct memo_value *v)
 {
 	free(v->data);
 	strv_free(v->list);
+	*v = (struct memo_value){ 0 };
 }
 
 void memo_clear(struct hr_memo *m)
@@ -174,79 +176,75 @@ void memo_clear(struct hr_memo *m)
 	*m = (struct hr_memo){ 0 };
 }
 
-static uint64_t hash(const char *s)
+static uint64_t hash(const char *s, size_t n)
 {
 	uint64_t h = UINT64_C(14695981039346656037);   /* FNV-1a */
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * UINT64_C(1099511628211);
 	return h;
 }
 
-static struct memo_entry *slot(struct memo_entry *tab, size_t cap, const char *key)
+static struct memo_entry *probe(struct memo_entry *tab, size_t cap, uint64_t h, const char *key)
 {
-	size_t i = (size_t)hash(key) & (cap - 1);
+	size_t i = (size_t)h & (cap - 1);
 
-	while (tab[i].key && strcmp(tab[i].key, key) != 0)
+	while (tab[i].key && (tab[i].hash != h || strcmp(tab[i].key, key) != 0))
 		i = (i + 1) & (cap - 1);
 	return &tab[i];
 }
 
 static int grow(struct hr_memo *m)
 {
-	size_t cap = m->cap ? m->cap * 2 : 256;
+	size_t cap = m->cap ? m->cap * 2 : 512;
 	struct memo_entry *tab = calloc(cap, sizeof(*tab));
 
 	if (!tab)
 		return -ENOMEM;
 	for (size_t i = 0; i < m->cap; i++)
 		if (m->tab[i].key)
-			*slot(tab, cap, m->tab[i].key) = m->tab[i];
+			*probe(tab, cap, m->tab[i].hash, m->tab[i].key) = m->tab[i];
 	free(m->tab);
 	m->tab = tab;
 	m->cap = cap;
 	return 0;
 }
 
-static int make_key(char *key, size_t len, enum memo_kind kind, const char *host)
+struct memo_value *memo_slot(struct hr_memo *m, enum memo_kind kind, const char *host, bool *fresh)
 {
-	int n = snprintf(key, len, "%c%s", (char)kind, host);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-const struct memo_value *memo_get(struct hr_memo *m, enum memo_kind kind, const char *host)
-{
+	size_t n = strlen(host);
 	char key[4100];
+	uint64_t h;
 	struct memo_entry *e;
 
-	if (!m->cap || make_key(key, sizeof(key), kind, host) < 0)
+	if (n + 2 > sizeof(key))
 		return NULL;
-	e = slot(m->tab, m->cap, key);
-	return e->key ? &e->v : NULL;
+	key[0] = (char)kind;
+	memcpy(key + 1, host, n + 1);
+	h = hash(key, n + 1);
+	/* At most half full: probes stay short. */
+	if ((m->n + 1) * 2 > m->cap && grow(m) < 0)
+		return NULL;
+	e = probe(m->tab, m->cap, h, key);
+	*fresh = !e->key;
+	if (e->key)
+		return &e->v;
+	if (!(e->key = strdup(key)))
+		return NULL;
+	e->hash = h;
+	m->n++;
+	return &e->v;
 }
 
-void memo_put(struct hr_memo *m, enum memo_kind kind, const char *host, struct memo_value v)
+void memo_keep(struct memo_value *slot, int r, const char *data, char *const *list, mode_t mode)
 {
-	char key[4100];
-	struct memo_entry *e;
-
-	/* A value that could not be copied is not kept: the file is read again. */
-	if (v.r == 0 && (kind == MEMO_LIST ? !v.list : !v.data && kind != MEMO_STAT))
-		goto drop;
-	if (make_key(key, sizeof(key), kind, host) < 0 || (v.data && strlen(v.data) > MEMO_MAX_DATA) ||
-	    ((m->n + 1) * 4 > m->cap * 3 && grow(m) < 0))
-		goto drop;
-	e = slot(m->tab, m->cap, key);
-	if (e->key) {
-		value_free(&e->v);
-	} else {
-		if (!(e->key = strdup(key)))
-			goto drop;
-		m->n++;
-	}
-	e->v = v;
-	return;
-drop:
-	value_free(&v);
+	slot->r = r;
+	slot->mode = mode;
+	if (r < 0)
+		return;
+	/* What cannot be kept is read again; what cannot be copied fails as it would. */
+	if (data && strlen(data) > MEMO_MAX_DATA)
+		slot->r = -EAGAIN;
+	else if ((data && !(slot->data = strdup(data))) || (list && !(slot->list = strv_copy(list))))
+		slot->r = -ENOMEM;
 }

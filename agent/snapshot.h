@@ -81,11 +81,14 @@ void snap_reads_live(struct ctx *ctx, bool live);
 void snap_invalidate(struct ctx *ctx);
 void snap_free(struct snapshot *s);
 
-/* The host-root layer's side (hostroot.c, while hr.memo is set): the value
- * kept for (kind, host path), NULL when there is none yet; memo_put keeps
- * one, taking data and list over (dropped without memory). */
-const struct memo_value *memo_get(struct hr_memo *m, enum memo_kind kind, const char *host);
-void memo_put(struct hr_memo *m, enum memo_kind kind, const char *host, struct memo_value v);
+/* The host-root layer's side (hostroot.c, while hr.memo is set).  The slot
+ * of (kind, path): when *fresh, the caller reads the host and fills it with
+ * memo_keep before any other memo call; otherwise its value is the answer,
+ * unless r is -EAGAIN (too big to keep: read again).  NULL without memory:
+ * read the host, keep nothing. */
+struct memo_value *memo_slot(struct hr_memo *m, enum memo_kind kind, const char *path, bool *fresh);
+/* Copies data (MEMO_READ, MEMO_LINK) or list (MEMO_LIST) into the slot. */
+void memo_keep(struct memo_value *slot, int r, const char *data, char *const *list, mode_t mode);
 void memo_clear(struct hr_memo *m);
 
 #endif

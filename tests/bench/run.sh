@@ -27,7 +27,7 @@ runs=${RUNS:-11}
 sizes=${SIZES:-"100:64:2 250:128:4 500:256:8 1000:512:8"}
 instr=${BENCH_INSTR:-1}
 command -v valgrind >/dev/null || instr=0
-work=$(mktemp -d /tmp/hostprep-bench.XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}/hostprep-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 fh=tests/fakehost
 commands=("report" "--json report" "audit" "validate" "apply")

@@ -71,6 +71,13 @@ static void test_addr_order(void **state)
 	assert_true(pci_addr_cmp("0000:03:00.0", "0000:03:00.1") < 0);
 	assert_true(pci_addr_cmp("0000:03:10.0", "0000:03:02.0") > 0);
 	assert_true(pci_addr_cmp("0000:0a:00.0", "0000:65:00.0") < 0);
+	assert_true(pci_addr_cmp("0000:0A:00.0", "0000:0a:00.1") < 0);
+	assert_true(pci_addr_cmp("10000:00:00.0", "ffff:ff:1f.7") > 0);
+	assert_true(pci_addr_cmp("0001:00:00.0", "0000:ff:00.0") > 0);
+	assert_int_equal(pci_addr_cmp("0000:65:00.0", "0000:65:00.0"), 0);
+	/* Not an address: compared as text. */
+	assert_true(pci_addr_cmp("0000:65:00", "0000:65:00.0") < 0);
+	assert_true(pci_addr_cmp("0000:03:00.0x", "0000:03:00.0") > 0);
 	assert_true(pci_addr_cmp("0000:ff:00.0", "10000:00:00.0") < 0);
 	assert_int_equal(pci_addr_cmp("0000:03:00.0", "0000:03:00.0"), 0);
 }

@@ -86,14 +86,14 @@ static int mode_of(const struct hostroot *hr, const char *p, mode_t *mode)
 	struct stat st;
 	int r;
 
-	if (v && !fresh) {
+	if (v && !fresh && v->r != -EAGAIN) {
 		*mode = v->mode;
 		return v->r;
 	}
 	r = stat(p, &st) < 0 ? -errno : 0;
 	*mode = r == 0 ? st.st_mode : 0;
 	if (v)
-		memo_keep(v, r, NULL, NULL, *mode);
+		memo_keep(hr->memo, v, r, NULL, NULL, *mode);
 	return r;
 }
 
@@ -170,7 +170,7 @@ static int read_path(const struct hostroot *hr, const char *p, char **ret)
 	}
 	r = read_path_live(p, ret);
 	if (v)
-		memo_keep(v, r, r == 0 ? *ret : NULL, NULL, 0);
+		memo_keep(hr->memo, v, r, r == 0 ? *ret : NULL, NULL, 0);
 	return r;
 }
 
@@ -266,7 +266,7 @@ static int readlink_path(const struct hostroot *hr, const char *p, char *target,
 	ssize_t n;
 	int r;
 
-	if (v && !fresh) {
+	if (v && !fresh && v->r != -EAGAIN) {
 		if (v->r < 0)
 			return v->r;
 		if (strlen(v->data) >= len)
@@ -278,7 +278,7 @@ static int readlink_path(const struct hostroot *hr, const char *p, char *target,
 	r = n < 0 ? -errno : 0;
 	target[n < 0 ? 0 : n] = '\0';
 	if (v)
-		memo_keep(v, r, r == 0 ? target : NULL, NULL, 0);
+		memo_keep(hr->memo, v, r, r == 0 ? target : NULL, NULL, 0);
 	return r;
 }
 
@@ -345,7 +345,7 @@ int hr_list(const struct hostroot *hr, char ***ret, const char *fmt, ...)
 	if (r < 0)
 		return r;
 	v = hr->memo ? memo_slot(hr->memo, MEMO_LIST, p, &fresh) : NULL;
-	if (v && !fresh) {
+	if (v && !fresh && v->r != -EAGAIN) {
 		if (v->r < 0)
 			return v->r;
 		*ret = strv_copy(v->list);
@@ -353,7 +353,7 @@ int hr_list(const struct hostroot *hr, char ***ret, const char *fmt, ...)
 	}
 	r = list_path(p, ret);
 	if (v)
-		memo_keep(v, r, NULL, r == 0 ? *ret : NULL, 0);
+		memo_keep(hr->memo, v, r, NULL, r == 0 ? *ret : NULL, 0);
 	return r;
 }
 

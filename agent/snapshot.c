@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,7 +121,7 @@ int snap_module_options(struct ctx *ctx, const char *name, char **ret)
 	/* libkmod reads the modprobe.d files and the kernel command line anew each time. */
 	r = kmodules_options(ctx, name, ret);
 	if (v)
-		memo_keep(v, r, r == 0 ? *ret : NULL, NULL, 0);
+		memo_keep(ctx->hr.memo, v, r, r == 0 ? *ret : NULL, NULL, 0);
 	return r;
 }
 
@@ -151,28 +152,55 @@ void snap_free(struct snapshot *s)
 /* Contents larger than this are read again rather than kept: nothing reads
  * such a file twice (/proc/cpuinfo of a big host is read once, for the facts). */
 #define MEMO_MAX_DATA (64 * 1024)
+#define ARENA_BLOCK (64 * 1024)
+
+/* A value and its key, in the arena: a run keeps thousands of small ones. */
+struct memo_rec {
+	struct memo_value v;
+	char key[];                /* kind, then the path */
+};
 
 struct memo_entry {
 	uint64_t hash;
-	char *key;                 /* kind, then the host path; NULL: a free slot */
-	struct memo_value v;
+	struct memo_rec *rec;      /* NULL: a free slot */
 };
 
-static void value_free(struct memo_value *v)
+struct memo_block {
+	struct memo_block *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+static void *arena_alloc(struct hr_memo *m, size_t n)
 {
-	free(v->data);
-	strv_free(v->list);
-	*v = (struct memo_value){ 0 };
+	struct memo_block *b = m->blocks;
+
+	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	if (!b || b->size - b->used < n) {
+		size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+
+		b = malloc(sizeof(*b) + size);
+		if (!b)
+			return NULL;
+		*b = (struct memo_block){ .next = m->blocks, .size = size };
+		m->blocks = b;
+	}
+	b->used += n;
+	return (char *)b->data + b->used - n;
 }
 
 void memo_clear(struct hr_memo *m)
 {
 	for (size_t i = 0; i < m->cap; i++)
-		if (m->tab[i].key) {
-			free(m->tab[i].key);
-			value_free(&m->tab[i].v);
-		}
+		if (m->tab[i].rec)
+			strv_free(m->tab[i].rec->v.list);
 	free(m->tab);
+	while (m->blocks) {
+		struct memo_block *next = m->blocks->next;
+
+		free(m->blocks);
+		m->blocks = next;
+	}
 	*m = (struct hr_memo){ 0 };
 }
 
@@ -189,7 +217,7 @@ static struct memo_entry *probe(struct memo_entry *tab, size_t cap, uint64_t h, 
 {
 	size_t i = (size_t)h & (cap - 1);
 
-	while (tab[i].key && (tab[i].hash != h || strcmp(tab[i].key, key) != 0))
+	while (tab[i].rec && (tab[i].hash != h || strcmp(tab[i].rec->key, key) != 0))
 		i = (i + 1) & (cap - 1);
 	return &tab[i];
 }
@@ -202,17 +230,17 @@ static int grow(struct hr_memo *m)
 	if (!tab)
 		return -ENOMEM;
 	for (size_t i = 0; i < m->cap; i++)
-		if (m->tab[i].key)
-			*probe(tab, cap, m->tab[i].hash, m->tab[i].key) = m->tab[i];
+		if (m->tab[i].rec)
+			*probe(tab, cap, m->tab[i].hash, m->tab[i].rec->key) = m->tab[i];
 	free(m->tab);
 	m->tab = tab;
 	m->cap = cap;
 	return 0;
 }
 
-struct memo_value *memo_slot(struct hr_memo *m, enum memo_kind kind, const char *host, bool *fresh)
+struct memo_value *memo_slot(struct hr_memo *m, enum memo_kind kind, const char *path, bool *fresh)
 {
-	size_t n = strlen(host);
+	size_t n = strlen(path);
 	char key[4100];
 	uint64_t h;
 	struct memo_entry *e;
@@ -220,31 +248,36 @@ struct memo_value *memo_slot(struct hr_memo *m, enum memo_kind kind, const char 
 	if (n + 2 > sizeof(key))
 		return NULL;
 	key[0] = (char)kind;
-	memcpy(key + 1, host, n + 1);
+	memcpy(key + 1, path, n + 1);
 	h = hash(key, n + 1);
 	/* At most half full: probes stay short. */
 	if ((m->n + 1) * 2 > m->cap && grow(m) < 0)
 		return NULL;
 	e = probe(m->tab, m->cap, h, key);
-	*fresh = !e->key;
-	if (e->key)
-		return &e->v;
-	if (!(e->key = strdup(key)))
+	*fresh = !e->rec;
+	if (e->rec)
+		return &e->rec->v;
+	e->rec = arena_alloc(m, sizeof(*e->rec) + n + 2);
+	if (!e->rec)
 		return NULL;
+	e->rec->v = (struct memo_value){ .r = -EAGAIN };
+	memcpy(e->rec->key, key, n + 2);
 	e->hash = h;
 	m->n++;
-	return &e->v;
+	return &e->rec->v;
 }
 
-void memo_keep(struct memo_value *slot, int r, const char *data, char *const *list, mode_t mode)
+void memo_keep(struct hr_memo *m, struct memo_value *slot, int r, const char *data, char *const *list, mode_t mode)
 {
+	size_t n = data ? strlen(data) : 0;
+
+	/* What is not kept (too big, no memory) is read again: r stays -EAGAIN. */
+	if (r == 0 && data && (n > MEMO_MAX_DATA || !(slot->data = arena_alloc(m, n + 1))))
+		return;
+	if (r == 0 && list && !(slot->list = strv_copy(list)))
+		return;
+	if (slot->data)
+		memcpy(slot->data, data, n + 1);
 	slot->r = r;
 	slot->mode = mode;
-	if (r < 0)
-		return;
-	/* What cannot be kept is read again; what cannot be copied fails as it would. */
-	if (data && strlen(data) > MEMO_MAX_DATA)
-		slot->r = -EAGAIN;
-	else if ((data && !(slot->data = strdup(data))) || (list && !(slot->list = strv_copy(list))))
-		slot->r = -ENOMEM;
 }

@@ -46,10 +46,12 @@ struct memo_value {
 };
 
 struct memo_entry;
+struct memo_block;
 
 struct hr_memo {
 	struct memo_entry *tab;    /* open addressing */
 	size_t n, cap;
+	struct memo_block *blocks; /* where keys and contents are kept */
 };
 
 struct snapshot {
@@ -84,11 +86,11 @@ void snap_free(struct snapshot *s);
 /* The host-root layer's side (hostroot.c, while hr.memo is set).  The slot
  * of (kind, path): when *fresh, the caller reads the host and fills it with
  * memo_keep before any other memo call; otherwise its value is the answer,
- * unless r is -EAGAIN (too big to keep: read again).  NULL without memory:
- * read the host, keep nothing. */
+ * unless r is -EAGAIN (not kept: read again).  NULL without memory: read
+ * the host, keep nothing. */
 struct memo_value *memo_slot(struct hr_memo *m, enum memo_kind kind, const char *path, bool *fresh);
-/* Copies data (MEMO_READ, MEMO_LINK) or list (MEMO_LIST) into the slot. */
-void memo_keep(struct memo_value *slot, int r, const char *data, char *const *list, mode_t mode);
+/* Keeps the result of a read: a copy of data (MEMO_READ, MEMO_LINK) or list (MEMO_LIST). */
+void memo_keep(struct hr_memo *m, struct memo_value *slot, int r, const char *data, char *const *list, mode_t mode);
 void memo_clear(struct hr_memo *m);
 
 #endif

@@ -513,6 +513,11 @@ out:
 	return ret;
 }
 
+static int cmp_addr(const void *a, const void *b)
+{
+	return pci_addr_cmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* Every member is a bridge, driverless, or on vfio-pci/pci-stub. */
 static bool group_viable(struct ctx *ctx, int group, struct json_object *blocking)
 {
@@ -528,22 +533,26 @@ static void vfio_report(struct ctx *ctx, struct json_object *caps)
 {
 	struct vfio_config *c = ctx_module_config(ctx, ctx->current);
 	struct json_object *o = json_object_new_object(), *devs = json_object_new_array(), *refused = json_object_new_array();
-	const struct pci_list *all = snap_pci(ctx, NULL, 0);
+	_cleanup_strv_free_ char **bound = NULL;
 
 	json_object_object_add(o, "driver_loaded", json_object_new_boolean(hr_is_dir(&ctx->hr, "/sys/bus/pci/drivers/" VFIO)));
-	for (size_t i = 0; all && i < all->n; i++) {
-		const struct pci_device *dev = &all->dev[i];
+	/* The driver's directory lists the devices bound to it: no need to ask each of the bus's. */
+	if (hr_list(&ctx->hr, &bound, "/sys/bus/pci/drivers/" VFIO) == 0)
+		qsort(bound, strv_length(bound), sizeof(char *), cmp_addr);
+	for (char **b = bound; b && *b; b++) {
+		const struct pci_device *dev;
 		struct json_object *d, *blocking;
-		char drv[PCI_DRIVER_MAX], node[32];
+		char node[32], addr[PCI_ADDR_MAX];
 		int g;
 
-		if (pci_driver(&ctx->hr, dev->addr, drv, sizeof(drv)) < 0 || strcmp(drv, VFIO) != 0)
-			continue;
-		g = pci_iommu_group(&ctx->hr, dev->addr);
+		if (pci_addr_parse(*b, addr, sizeof(addr)) < 0 || strcmp(addr, *b) != 0)
+			continue;   /* bind, unbind, new_id, module, ... */
+		dev = snap_pci_device(ctx, addr);
+		g = pci_iommu_group(&ctx->hr, addr);
 		d = json_object_new_object();
 		blocking = json_object_new_array();
-		json_object_object_add(d, "address", json_object_new_string(dev->addr));
-		json_object_object_add(d, "name", json_object_new_string(dev->name));
+		json_object_object_add(d, "address", json_object_new_string(addr));
+		json_object_object_add(d, "name", json_object_new_string(dev ? dev->name : "?"));
 		json_object_object_add(d, "iommu_group", g < 0 ? NULL : json_object_new_int(g));
 		snprintf(node, sizeof(node), "/dev/vfio/%d", g);
 		json_object_object_add(d, "dev_node", g < 0 ? NULL : json_object_new_string(node));

@@ -9,8 +9,9 @@
 #             load spike from another process hits both sides of a pair
 #   RSS       peak resident set (/usr/bin/time -f %M), median
 #   syscalls  all system calls of one run (strace -f -c)
-#   openat    open/openat/openat2 calls of one run, and "twice": how many
-#             distinct paths were opened more than once (BENCH_VERBOSE=1
+#   openat    open/openat/openat2 calls of one run; "twice": how many
+#             distinct paths were opened more than once, "sys/proc": how many
+#             of them are the host's sysfs or procfs files (BENCH_VERBOSE=1
 #             lists them)
 #   Minstr    user-space instructions of one run (valgrind --tool=callgrind),
 #             which do not depend on the machine's load (largest size only;
@@ -132,16 +133,18 @@ pairs() {
 	echo "$(median < "$work/h") $(median < "$work/l") $(median < "$work/r") $(median < "$work/rss") $(median < "$work/lrss")"
 }
 
-# One strace run: "syscalls openat twice".
+# One strace run: "syscalls openat twice sys/proc-twice".  A path is the
+# host's under the root, or as a process chrooted into the root names it.
 syscalls() {
-	local total opens twice
+	local total opens twice sysproc
 	strace -f -qq -c -o "$work/sc" "$@" >/dev/null 2>&1 || true
 	total=$(awk '$NF == "total" {print ($4 ~ /^[0-9]+$/) ? $4 : $3}' "$work/sc")
 	strace -f -qq -e trace=open,openat,openat2 -o "$work/op" "$@" >/dev/null 2>&1 || true
 	opens=$(grep -cE 'open(at2?)?\(' "$work/op" || true)
 	grep -oE 'open(at2?)?\([^"]*"[^"]*"' "$work/op" | sed 's/.*"\(.*\)"/\1/' | sort | uniq -c | awk '$1 > 1' > "$work/twice"
 	twice=$(wc -l < "$work/twice")
-	echo "${total:-?} $opens $twice"
+	sysproc=$(awk '{print $2}' "$work/twice" | sed "s|^$root||" | grep -cE '^/?(sys|proc)/' || true)
+	echo "${total:-?} $opens $twice $sysproc"
 	if [ -n "${BENCH_VERBOSE:-}" ] && [ "$twice" -gt 0 ]; then sort -rn "$work/twice" | head -20 | sed 's/^/    opened /' >&2; fi
 }
 
@@ -177,7 +180,7 @@ for spec in $sizes; do
 	vfio=$(ls "$root/sys/bus/pci/drivers/vfio-pci" | grep -c '^0000:' || true)
 	echo
 	echo "host: $cpus CPUs, $nodes NUMA nodes, $devices PCI devices (${#pfs[@]} X710 PFs, $vfs VFs, $vfio on vfio-pci)"
-	printf '%-14s %8s %8s %6s %8s %9s %7s %6s %7s\n' command "wall ms" "lspci ms" ratio "RSS MiB" syscalls openat twice Minstr
+	printf '%-14s %8s %8s %6s %8s %9s %7s %6s %8s %7s\n' command "wall ms" "lspci ms" ratio "RSS MiB" syscalls openat twice sys/proc Minstr
 	for c in "${commands[@]}"; do
 		read -r -a args <<<"$c"
 		read -r th tl r rss lrss <<<"$(pairs "${args[@]}")"
@@ -185,12 +188,12 @@ for spec in $sizes; do
 		ratio_at[$c,$devices]=$r
 		sc=$(syscalls "$bin" -r "$root" -p "$work/profile.ini" "${args[@]}")
 		mi=$(minstr "$bin" -r "$root" -p "$work/profile.ini" "${args[@]}")
-		printf '%-14s %8.1f %8.1f %5.2fx %8.1f %9s %7s %6s %7s\n' "$c" "$(echo "$th / 1000" | bc -l)" \
+		printf '%-14s %8.1f %8.1f %5.2fx %8.1f %9s %7s %6s %8s %7s\n' "$c" "$(echo "$th / 1000" | bc -l)" \
 			"$(echo "$tl / 1000" | bc -l)" "$r" "$(echo "$rss / 1024" | bc -l)" $sc "$mi"
 		lspci_rss=$lrss lspci_us=$tl
 	done
 	read -r -a l <<<"$(lspci_args)"
-	printf '%-14s %8.1f %8s %6s %8.1f %9s %7s %6s %7s\n' "(lspci)" "$(echo "$lspci_us / 1000" | bc -l)" "" "" \
+	printf '%-14s %8.1f %8s %6s %8.1f %9s %7s %6s %8s %7s\n' "(lspci)" "$(echo "$lspci_us / 1000" | bc -l)" "" "" \
 		"$(echo "$lspci_rss / 1024" | bc -l)" $(syscalls "${l[@]}") "$(minstr "${l[@]}")"
 done
 

@@ -1,9 +1,13 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "kmodules.h"
@@ -106,6 +110,85 @@ const struct pci_device *snap_pci_device(struct ctx *ctx, const char *addr)
 
 /* Modules ----------------------------------------------------------------- */
 
+static int write_full(int fd, const void *buf, size_t len)
+{
+	for (const char *p = buf; len > 0;) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	for (char *p = buf; len > 0;) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* libkmod, and the libcrypto it brings (1.7 MiB, most of a run's memory), is
+ * asked in a child process so that it never enters this one; the answer is
+ * one line of text. */
+static int options_in_child(struct ctx *ctx, const char *name, char **ret)
+{
+	struct { int32_t r; uint32_t len; } head;
+	_cleanup_free_ char *s = NULL;
+	int p[2], r;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(p[0]);
+		close(p[1]);
+		return r;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		/* The heap came along; what of it is free need not stay resident. */
+		malloc_trim(0);
+		r = libkmod_open();
+		if (r == 0)
+			r = kmodules_options(ctx, name, &s);
+		head.r = r;
+		head.len = r == 0 ? (uint32_t)strlen(s) : 0;
+		_exit(write_full(p[1], &head, sizeof(head)) < 0 || write_full(p[1], s, head.len) < 0);
+	}
+	close(p[1]);
+	r = read_full(p[0], &head, sizeof(head));
+	if (r == 0 && head.r == 0) {
+		s = head.len < 1 << 20 ? malloc((size_t)head.len + 1) : NULL;
+		r = !s ? -ENOMEM : read_full(p[0], s, head.len);
+		if (r == 0)
+			s[head.len] = '\0';
+	}
+	close(p[0]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		return r;
+	if (head.r < 0)
+		return head.r;
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
 int snap_module_options(struct ctx *ctx, const char *name, char **ret)
 {
 	bool fresh = true;
@@ -119,7 +202,7 @@ int snap_module_options(struct ctx *ctx, const char *name, char **ret)
 		return *ret ? 0 : -ENOMEM;
 	}
 	/* libkmod reads the modprobe.d files and the kernel command line anew each time. */
-	r = kmodules_options(ctx, name, ret);
+	r = options_in_child(ctx, name, ret);
 	if (v)
 		memo_keep(ctx->hr.memo, v, r, r == 0 ? *ret : NULL, NULL, 0);
 	return r;

@@ -133,17 +133,20 @@ pairs() {
 	echo "$(median < "$work/h") $(median < "$work/l") $(median < "$work/r") $(median < "$work/rss") $(median < "$work/lrss")"
 }
 
-# One strace run: "syscalls openat twice sys/proc-twice".  A path is the
-# host's under the root, or as a process chrooted into the root names it.
+# One strace run: "syscalls openat twice sys/proc-twice".  A file is named
+# as the host names it, whether opened under the root, relative to a
+# descriptor of the root or by a process chrooted there; O_PATH descriptors
+# (which open nothing) count as opens, not as files opened twice.
 syscalls() {
 	local total opens twice sysproc
 	strace -f -qq -c -o "$work/sc" "$@" >/dev/null 2>&1 || true
 	total=$(awk '$NF == "total" {print ($4 ~ /^[0-9]+$/) ? $4 : $3}' "$work/sc")
 	strace -f -qq -e trace=open,openat,openat2 -o "$work/op" "$@" >/dev/null 2>&1 || true
 	opens=$(grep -cE 'open(at2?)?\(' "$work/op" || true)
-	grep -oE 'open(at2?)?\([^"]*"[^"]*"' "$work/op" | sed 's/.*"\(.*\)"/\1/' | sort | uniq -c | awk '$1 > 1' > "$work/twice"
+	grep -v O_PATH "$work/op" | grep -oE 'open(at2?)?\([^"]*"[^"]*"' | sed 's/.*"\(.*\)"/\1/' |
+		sed "s|^$root/||; s|^/||; s|^|/|" | sort | uniq -c | awk '$1 > 1' > "$work/twice"
 	twice=$(wc -l < "$work/twice")
-	sysproc=$(awk '{print $2}' "$work/twice" | sed "s|^$root||" | grep -cE '^/?(sys|proc)/' || true)
+	sysproc=$(awk '{print $2}' "$work/twice" | grep -cE '^/(sys|proc)/' || true)
 	echo "${total:-?} $opens $twice $sysproc"
 	if [ -n "${BENCH_VERBOSE:-}" ] && [ "$twice" -gt 0 ]; then sort -rn "$work/twice" | head -20 | sed 's/^/    opened /' >&2; fi
 }

@@ -3,23 +3,27 @@
 # something needs the list, and the capabilities are gathered only when they
 # are printed.  (How long a run takes is the benchmark's business.)
 
-# opened ARGS...: hostprep ARGS under strace; $T/opened gets every path
-# opened (open/openat/openat2), one per line, in order; sets $rc.
+# opened ARGS...: hostprep ARGS under strace; $T/opened gets every file
+# opened (open/openat/openat2; O_PATH descriptors, which open nothing, left
+# out), one per line, in order, as the host names it: "/sys/...", whether
+# it was opened as ROOT/sys/..., relative to a descriptor of the root
+# ("sys/...") or by a process chrooted there; sets $rc.
 opened() {
 	set +e
 	HOSTPREP_KMODEL_ROOT=$ROOT LD_PRELOAD="${SANITIZER_PRELOAD:+$SANITIZER_PRELOAD:}$KMODEL" \
 		strace -f -qq -e trace=open,openat,openat2 -o "$T/strace" "$HOSTPREP" -r "$ROOT" "$@" >"$T/.out" 2>"$T/.err"
 	rc=$?
 	set -e
-	grep -oE 'open(at2?)?\([^"]*"[^"]*"' "$T/strace" | sed 's/.*"\(.*\)"/\1/' > "$T/opened"
+	grep -v O_PATH "$T/strace" | grep -oE 'open(at2?)?\([^"]*"[^"]*"' | sed 's/.*"\(.*\)"/\1/' |
+		sed "s|^$ROOT/||; s|^/||; s|^|/|" > "$T/opened"
 }
 
-# The sysfs and procfs paths of the host (under the root, or as a process
-# chrooted there sees them) that were opened more than once.  libkmod reads
-# /proc/cmdline itself (module options given on the kernel command line)
-# whenever the run asks it for a module's options: that second read is its own.
+# The sysfs and procfs files of the host that were opened more than once.
+# libkmod reads /proc/cmdline itself (module options given on the kernel
+# command line) whenever the run asks it for a module's options: that second
+# read is its own.
 opened_twice() {
-	sed "s|^$ROOT||" "$T/opened" | grep -E '^/(sys|proc)/' | grep -vx /proc/cmdline | sort | uniq -d
+	grep -E '^/(sys|proc)/' "$T/opened" | grep -vx /proc/cmdline | sort | uniq -d
 }
 
 # Every module, PCI devices by vendor:device so that plan lists the bus too.
@@ -102,6 +106,8 @@ INI
 	assert_not_contains "$(cat "$T/.out")" "hugepages:" "text audit"
 	opened -p "$P" -v audit
 	assert_contains "$(cat "$T/opened")" "/proc/meminfo" "files opened by audit -v"
+	# (The check can fail: what was opened is all there.)
+	assert_contains "$(cat "$T/opened")" "/sys/kernel/mm/transparent_hugepage/enabled" "files opened by audit -v"
 	assert_contains "$(cat "$T/.out")" "hugepages:" "audit -v"
 	opened -p "$P" -j audit
 	assert_contains "$(cat "$T/opened")" "/node0/meminfo" "files opened by a JSON audit"

@@ -13,9 +13,9 @@
 #             distinct paths were opened more than once, "sys/proc": how many
 #             of them are the host's sysfs or procfs files (BENCH_VERBOSE=1
 #             lists them)
-#   Minstr    user-space instructions of one run (valgrind --tool=callgrind),
-#             which do not depend on the machine's load (largest size only;
-#             BENCH_INSTR=0 skips them)
+#   Minstr    user-space instructions of one run and its child processes
+#             (valgrind --tool=callgrind), which do not depend on the
+#             machine's load (largest size only; BENCH_INSTR=0 skips them)
 # then the time per device at every size, so that a super-linear step shows.
 #
 #   tests/bench/run.sh [HOSTPREP=build/hostprep] [RUNS=11] [SIZES="100:64:2 ..."]
@@ -151,10 +151,11 @@ syscalls() {
 	if [ -n "${BENCH_VERBOSE:-}" ] && [ "$twice" -gt 0 ]; then sort -rn "$work/twice" | head -20 | sed 's/^/    opened /' >&2; fi
 }
 
+# Instructions of a run, its child processes included.
 minstr() {
 	[ "$instr" = 1 ] && [ "$devices" = "$largest" ] || { echo "-"; return; }
-	valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
-		awk '/Collected :/ {printf "%.1f\n", $NF / 1e6}' || true
+	LD_PRELOAD=${VALGRIND_SHIM:-} valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+		awk '/Collected :/ {s += $NF; n++} END {if (n) printf "%.1f\n", s / 1e6; else print "-"}' || true
 }
 
 machine() {

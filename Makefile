@@ -25,7 +25,8 @@ ifeq ($(SANITIZE),1)
   SANLDFLAGS := -fsanitize=address,undefined
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libkmod is dlopen()ed on first use (agent/libkmod-lazy.c), not linked.
+PKG_LIBS = $(shell pkg-config --libs $(filter-out libkmod,$(PKGS)) 2>/dev/null)
 ALL_CFLAGS = $(WARN) $(HARDEN) -D_GNU_SOURCE -Iagent -Imodules $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANLDFLAGS) $(LDFLAGS)
 
@@ -58,8 +59,8 @@ DEB_DEPS := build-essential pkg-config libinih-dev libpci-dev libudev-dev libkmo
 DEB_DEPS += pci.ids pciutils
 # Man page lint (mandoc -T lint), bash completion (installed and driven by a test).
 DEB_DEPS += mandoc bash-completion
-# Root containment, fault and crash matrices: syscall tracing and injection; the
-# trace checkers are Debian-python scripts (tests/fault/).
+# Root containment, fault and crash matrices, make bench: syscall tracing and
+# injection; the trace checkers and the big-host generator are Debian-python scripts.
 DEB_DEPS += strace python3
 # The JSON contract (python3-jsonschema under /usr/bin/python3), the Ansible role
 # (ansible-core runs it, ansible's ansible.posix.json callback reports it,
@@ -169,8 +170,8 @@ demo: deps
 	@tests/demo.sh
 
 bench: deps
-	$(MAKE) hostprep
-	@tests/bench/run.sh
+	$(MAKE) hostprep $(KMODEL) $(VALGRIND_SHIM)
+	@HOSTPREP=$(CURDIR)/$(BUILD)/hostprep KMODEL=$(CURDIR)/$(KMODEL) VALGRIND_SHIM=$(CURDIR)/$(VALGRIND_SHIM) tests/bench/run.sh
 
 UNITS := $(wildcard units/*.service units/*.target)
 

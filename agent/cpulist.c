@@ -14,6 +14,29 @@ void cpuset_set(struct cpuset *set, unsigned cpu)
 		set->bits[cpu / 64] |= UINT64_C(1) << (cpu % 64);
 }
 
+void cpuset_set_range(struct cpuset *set, unsigned first, unsigned last)
+{
+	if (last >= CPUSET_MAX)
+		last = CPUSET_MAX - 1;
+	while (first <= last) {
+		unsigned end = first | 63;   /* last bit of first's word */
+		uint64_t mask = ~UINT64_C(0) << (first % 64);
+
+		if (end > last) {
+			mask &= ~UINT64_C(0) >> (63 - last % 64);
+			end = last;
+		}
+		set->bits[first / 64] |= mask;
+		first = end + 1;
+	}
+}
+
+void cpuset_or(struct cpuset *set, const struct cpuset *other)
+{
+	for (size_t i = 0; i < CPUSET_MAX / 64; i++)
+		set->bits[i] |= other->bits[i];
+}
+
 bool cpuset_isset(const struct cpuset *set, unsigned cpu)
 {
 	return cpu < CPUSET_MAX && (set->bits[cpu / 64] >> (cpu % 64)) & 1;
@@ -86,8 +109,7 @@ int cpuset_parse_n(struct cpuset *set, const char *s, unsigned nr_cpus, char *er
 	if (strcmp(p, "all") == 0) {
 		if (!nr_cpus)
 			FAIL("'all' needs the host's CPU count");
-		for (unsigned c = 0; c < nr_cpus; c++)
-			cpuset_set(set, c);
+		cpuset_set_range(set, 0, nr_cpus - 1);
 		return 0;
 	}
 	for (;;) {
@@ -111,9 +133,12 @@ int cpuset_parse_n(struct cpuset *set, const char *s, unsigned nr_cpus, char *er
 					FAIL("bad group sizes, need 0 < used <= group");
 			}
 		}
-		for (unsigned c = a; c <= b; c++)
-			if ((c - a) % group < used)
-				cpuset_set(set, c);
+		if (used == group)
+			cpuset_set_range(set, a, b);
+		else
+			for (unsigned c = a; c <= b; c++)
+				if ((c - a) % group < used)
+					cpuset_set(set, c);
 		while (isspace((unsigned char)*p))
 			p++;
 		if (*p == '\0')
@@ -129,28 +154,20 @@ int cpuset_parse_n(struct cpuset *set, const char *s, unsigned nr_cpus, char *er
 int cpuset_format(const struct cpuset *set, char *buf, size_t len)
 {
 	size_t off = 0;
-	unsigned c = 0;
 
 	buf[0] = '\0';
-	while (c < CPUSET_MAX) {
-		unsigned start;
+	for (unsigned start = cpuset_next(set, 0); start < CPUSET_MAX;) {
+		unsigned end = cpuset_next_clear(set, start) - 1;   /* last of the run */
 		int n;
 
-		if (!cpuset_isset(set, c)) {
-			c++;
-			continue;
-		}
-		start = c;
-		while (c + 1 < CPUSET_MAX && cpuset_isset(set, c + 1))
-			c++;
-		if (start == c)
+		if (start == end)
 			n = snprintf(buf + off, len - off, "%s%u", off ? "," : "", start);
 		else
-			n = snprintf(buf + off, len - off, "%s%u-%u", off ? "," : "", start, c);
+			n = snprintf(buf + off, len - off, "%s%u-%u", off ? "," : "", start, end);
 		if (n < 0 || (size_t)n >= len - off)
 			return -ENAMETOOLONG;
 		off += (size_t)n;
-		c++;
+		start = cpuset_next(set, end + 1);
 	}
 	return 0;
 }

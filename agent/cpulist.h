@@ -23,16 +23,46 @@ int cpuset_format(const struct cpuset *set, char *buf, size_t len);
 
 void cpuset_zero(struct cpuset *set);
 void cpuset_set(struct cpuset *set, unsigned cpu);
+/* CPUs first to last, both included. */
+void cpuset_set_range(struct cpuset *set, unsigned first, unsigned last);
 bool cpuset_isset(const struct cpuset *set, unsigned cpu);
+/* set |= other */
+void cpuset_or(struct cpuset *set, const struct cpuset *other);
 unsigned cpuset_count(const struct cpuset *set);
 bool cpuset_is_subset(const struct cpuset *sub, const struct cpuset *super);
 bool cpuset_equal(const struct cpuset *a, const struct cpuset *b);
 /* Highest CPU + 1, 0 when empty. */
 unsigned cpuset_span(const struct cpuset *set);
+
+/* The first CPU >= from that is set (cpuset_next) or clear (cpuset_next_clear),
+ * CPUSET_MAX when there is none: a word at a time, not a bit at a time. */
+static inline unsigned cpuset_scan(const struct cpuset *set, unsigned from, uint64_t flip)
+{
+	size_t i = from / 64;
+	uint64_t w;
+
+	if (from >= CPUSET_MAX)
+		return CPUSET_MAX;
+	w = (set->bits[i] ^ flip) & (~UINT64_C(0) << (from % 64));
+	while (!w) {
+		if (++i == CPUSET_MAX / 64)
+			return CPUSET_MAX;
+		w = set->bits[i] ^ flip;
+	}
+	return (unsigned)(i * 64 + (size_t)__builtin_ctzll(w));
+}
+static inline unsigned cpuset_next(const struct cpuset *set, unsigned from)
+{
+	return cpuset_scan(set, from, 0);
+}
+static inline unsigned cpuset_next_clear(const struct cpuset *set, unsigned from)
+{
+	return cpuset_scan(set, from, ~UINT64_C(0));
+}
 /* cpu names the loop variable: it cannot be parenthesized. */
 /* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define cpuset_foreach(cpu, set) \
-	for (unsigned cpu = 0; cpu < CPUSET_MAX; cpu++) if (cpuset_isset((set), cpu))
+	for (unsigned cpu = cpuset_next((set), 0); cpu < CPUSET_MAX; cpu = cpuset_next((set), cpu + 1))
 /* NOLINTEND(bugprone-macro-parentheses) */
 
 #endif

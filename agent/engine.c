@@ -30,6 +30,7 @@ int ctx_init(struct ctx *ctx, enum command command, const char *root)
 	if (r < 0)
 		return r;
 	ctx->warnings = json_object_new_array();
+	snap_reads_live(ctx, false);
 	return ctx->warnings ? 0 : -ENOMEM;
 }
 
@@ -61,57 +62,7 @@ void ctx_free(struct ctx *ctx)
 			free(ctx->configs[i]);
 		}
 	json_object_put(ctx->warnings);
-}
-
-static void load_cpuinfo(struct ctx *ctx, struct host_facts *h)
-{
-	_cleanup_free_ char *info = NULL;
-	char *save = NULL;
-
-	if (hr_read(&ctx->hr, &info, "/proc/cpuinfo") < 0)
-		return;
-	for (char *l = strtok_r(info, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		char *colon = strchr(l, ':'), *v;
-
-		if (!colon)
-			continue;
-		v = colon + 1;
-		while (*v == ' ')
-			v++;
-		if (!h->vendor[0] && strncmp(l, "vendor_id", 9) == 0)
-			snprintf(h->vendor, sizeof(h->vendor), "%s", v);
-		else if (!h->model[0] && strncmp(l, "model name", 10) == 0)
-			snprintf(h->model, sizeof(h->model), "%s", v);
-		else if (!h->flags[0] && strncmp(l, "flags", 5) == 0)
-			snprintf(h->flags, sizeof(h->flags), "%s", v);
-	}
-}
-
-const struct host_facts *host_facts(struct ctx *ctx)
-{
-	struct host_facts *h = &ctx->host;
-	_cleanup_strv_free_ char **nodes = NULL;
-
-	if (h->loaded)
-		return h;
-	h->loaded = true;
-	load_cpuinfo(ctx, h);
-	if (hr_read_cpulist(&ctx->hr, &h->possible, "/sys/devices/system/cpu/possible") < 0)
-		cpuset_zero(&h->possible);
-	if (hr_read_cpulist(&ctx->hr, &h->online, "/sys/devices/system/cpu/online") < 0)
-		h->online = h->possible;
-	h->nr_cpus = cpuset_span(&h->possible);
-	if (hr_list(&ctx->hr, &nodes, "/sys/devices/system/node") == 0)
-		for (char **n = nodes; *n && h->n_nodes < ARRAY_SIZE(h->nodes); n++) {
-			unsigned id;
-			char tail;
-
-			if (sscanf(*n, "node%u%c", &id, &tail) == 1)
-				h->nodes[h->n_nodes++] = id;
-		}
-	(void)hr_read_line(&ctx->hr, h->cmdline, sizeof(h->cmdline), "/proc/cmdline");
-	(void)hr_read_line(&ctx->hr, h->release, sizeof(h->release), "/proc/sys/kernel/osrelease");
-	return h;
+	snap_free(&ctx->snap);
 }
 
 void *ctx_module_config(struct ctx *ctx, const struct module *m)
@@ -206,8 +157,13 @@ int engine_load(struct ctx *ctx, bool validate_host)
 	if (p->n_errors)
 		return -EINVAL;
 	/* Devices the profile names may still be coming (udev coldplug at boot). */
-	if (validate_host && (ctx->command == CMD_APPLY || ctx->command == CMD_AUDIT))
+	if (validate_host && (ctx->command == CMD_APPLY || ctx->command == CMD_AUDIT)) {
+		/* The wait polls the host: never from the memo; what it saw is dropped. */
+		snap_reads_live(ctx, true);
 		devwait_profile(ctx, ctx->device_timeout_ms);
+		snap_invalidate(ctx);
+		snap_reads_live(ctx, false);
+	}
 	if (validate_host)
 		for (size_t i = 0; modules[i]; i++)
 			if (ctx->configs[i] && modules[i]->validate) {
@@ -320,7 +276,12 @@ int engine_plan(struct ctx *ctx)
 
 int engine_apply(struct ctx *ctx)
 {
+	unsigned writes = ctx->hr.writes;
+	bool applied = false;
+
 	boot_before_changes(ctx);
+	/* Apply functions read back what they wrote, and waits poll: they read the live host. */
+	snap_reads_live(ctx, true);
 	for (size_t i = 0; i < ctx->n_actions; i++) {
 		struct action *a = ctx->actions[i];
 		int r;
@@ -328,6 +289,9 @@ int engine_apply(struct ctx *ctx)
 		if (a->state != ACTION_PENDING || !a->apply)
 			continue;
 		r = a->apply(ctx, a);
+		/* Whatever the action did, later actions list the bus again. */
+		snap_invalidate(ctx);
+		applied = true;
 		if (a->state == ACTION_PENDING && r < 0)
 			action_set_state(a, ACTION_FAILED, "%s", strerror(-r));
 		else if (a->state == ACTION_PENDING)
@@ -340,6 +304,11 @@ int engine_apply(struct ctx *ctx)
 			modules[i]->finish(ctx, ctx->configs[i]);
 		}
 	ctx->current = NULL;
+	/* The report after a change reads the host as it is now; after none,
+	 * what the plan read is still true. */
+	if (applied || ctx->hr.writes != writes)
+		snap_invalidate(ctx);
+	snap_reads_live(ctx, false);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "cpulist.h"
 #include "hostroot.h"
 #include "profile.h"
+#include "snapshot.h"
 
 enum command { CMD_APPLY, CMD_AUDIT, CMD_REPORT, CMD_VALIDATE, CMD_VERSION };
 /* REBOOT_FIRST_BOOT: REBOOT_IF_NEEDED on this host's first boot-time run
@@ -70,21 +71,6 @@ struct module {
 
 extern const struct module *const modules[];
 
-/* Facts about the host read once per run. */
-struct host_facts {
-	bool loaded;
-	char vendor[32];           /* GenuineIntel, AuthenticAMD, ... */
-	char model[128];
-	char flags[8192];          /* /proc/cpuinfo flags of the first CPU */
-	struct cpuset possible;
-	struct cpuset online;
-	unsigned nr_cpus;          /* span of possible */
-	unsigned nodes[256];
-	unsigned n_nodes;
-	char cmdline[8192];        /* /proc/cmdline */
-	char release[128];         /* /proc/sys/kernel/osrelease, "" when unknown */
-};
-
 struct ctx {
 	struct hostroot hr;
 	enum command command;
@@ -95,7 +81,7 @@ struct ctx {
 	enum reboot_policy reboot;            /* apply --reboot */
 	bool reboot_requested;                /* apply: ask for a reboot after the report */
 	int device_timeout_ms;                /* waiting for the devices the profile names */
-	struct host_facts host;
+	struct snapshot snap;                 /* host state, read once (snapshot.h) */
 	void *configs[32];
 	const struct module *current;         /* module being planned */
 };
@@ -103,7 +89,6 @@ struct ctx {
 int ctx_init(struct ctx *ctx, enum command command, const char *root);
 void ctx_free(struct ctx *ctx);
 
-const struct host_facts *host_facts(struct ctx *ctx);
 /* Another module's parsed config (NULL when its section is absent). */
 void *ctx_module_config(struct ctx *ctx, const struct module *m);
 bool host_cpu_is_amd(struct ctx *ctx);

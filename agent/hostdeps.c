@@ -496,8 +496,7 @@ const char *hostdeps_reason(const struct hostdeps *d, const char *addr)
 	return NULL;
 }
 
-/* PCI class code of a device (0x010802), or -errno. */
-static long pci_class(const struct hostroot *hr, const char *addr)
+long hostdeps_pci_class(const struct hostroot *hr, const char *addr)
 {
 	char c[32], *end;
 	long v;
@@ -509,16 +508,15 @@ static long pci_class(const struct hostroot *hr, const char *addr)
 	if (r < 0)
 		return r;
 	v = strtol(c, &end, 16);
-	return end == c || v < 0 ? -EINVAL : v;
+	return end == c || v < 0 ? -EINVAL : v >> 8;
 }
 
-const char *hostdeps_refusal(const struct hostroot *hr, const struct hostdeps *d, const char *addr, char *buf,
-			     size_t len)
+const char *hostdeps_refusal(const struct hostdeps *d, const char *addr, long class, char *buf, size_t len)
 {
 	const char *reason = hostdeps_reason(d, addr);
 	size_t off;
 
-	if (reason || !d->unresolved || !d->unresolved[0] || (pci_class(hr, addr) >> 16) != 0x01)
+	if (reason || !d->unresolved || !d->unresolved[0] || class < 0 || (class >> 8) != 0x01)
 		return reason;
 	off = (size_t)snprintf(buf, len, "is a mass-storage controller, and the host's ");
 	for (char **u = d->unresolved; *u && off < len; u++)
@@ -529,13 +527,11 @@ const char *hostdeps_refusal(const struct hostroot *hr, const struct hostdeps *d
 	return buf;
 }
 
-const char *hostdeps_never_bind(const struct hostroot *hr, const char *addr, char *buf, size_t len)
+const char *hostdeps_never_bind(long class, char *buf, size_t len)
 {
-	long class = pci_class(hr, addr);
-
-	if (class < 0 || (class >> 8 != 0x0600 && class >> 8 != 0x0601))
+	if (class != 0x0600 && class != 0x0601)
 		return NULL;
 	snprintf(buf, len, "it is %s (class %04lx): never bound to vfio-pci, not even with force = yes",
-		 class >> 8 == 0x0600 ? "a host bridge" : "an ISA/LPC bridge", class >> 8);
+		 class == 0x0600 ? "a host bridge" : "an ISA/LPC bridge", class);
 	return buf;
 }

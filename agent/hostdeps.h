@@ -33,13 +33,15 @@ int hostdeps_collect(const struct hostroot *hr, struct hostdeps *ret);
 void hostdeps_free(struct hostdeps *d);
 /* Why the host needs addr, or NULL. */
 const char *hostdeps_reason(const struct hostdeps *d, const char *addr);
-/* The same, or when some storage could not be traced and addr is a
- * mass-storage controller (PCI class 01), why that refuses it (in buf). */
-const char *hostdeps_refusal(const struct hostroot *hr, const struct hostdeps *d, const char *addr, char *buf,
-			     size_t len);
-/* Why addr is never to leave its host driver, not even with force: host
- * bridges and ISA/LPC bridges (classes 0600, 0601).  NULL otherwise. */
-const char *hostdeps_never_bind(const struct hostroot *hr, const char *addr, char *buf, size_t len);
+/* A device's PCI base class and subclass (0x0108 NVMe) from sysfs, or -errno. */
+long hostdeps_pci_class(const struct hostroot *hr, const char *addr);
+/* The same as hostdeps_reason, or when some storage could not be traced and
+ * addr (of class, as above; negative: unknown) is a mass-storage controller
+ * (base class 01), why that refuses it (in buf). */
+const char *hostdeps_refusal(const struct hostdeps *d, const char *addr, long class, char *buf, size_t len);
+/* Why a device of class is never to leave its host driver, not even with
+ * force: host bridges and ISA/LPC bridges (0600, 0601).  NULL otherwise. */
+const char *hostdeps_never_bind(long class, char *buf, size_t len);
 
 /* Pure parsers (exported for the unit tests): interfaces with a default
  * route in /proc/net/route and /proc/net/ipv6_route text (strv). */

@@ -14,6 +14,7 @@
 #include "cpulist.h"
 #include "hostroot.h"
 #include "log.h"
+#include "snapshot.h"
 #include "util.h"
 
 /* RESOLVE_IN_ROOT: absolute links and ".." stay inside the root, as in a
@@ -38,6 +39,14 @@ static int openat2_in_root(int rootfd, const char *rel, int flags, mode_t mode)
 			break;
 	}
 	return -errno;
+}
+
+/* While hr->memo is set (the engine only reads), each file is read once and
+ * kept in the run's snapshot, keyed by host path; a write forgets everything kept. */
+static void memo_forget(const struct hostroot *hr)
+{
+	if (hr->memo)
+		memo_clear(hr->memo);
 }
 
 int hr_init(struct hostroot *hr, const char *dir)
@@ -174,20 +183,39 @@ int hr_stat(const struct hostroot *hr, struct stat *st, const char *fmt, ...)
 	return r < 0 ? r : stat_host(hr, host, st);
 }
 
+/* stat(2)'s mode inside the root, or -errno. */
+static int mode_of(const struct hostroot *hr, const char *host, mode_t *mode)
+{
+	bool fresh = true;
+	struct memo_value *v = hr->memo ? memo_slot(hr->memo, MEMO_STAT, host, &fresh) : NULL;
+	struct stat st;
+	int r;
+
+	if (v && !fresh && v->r != -EAGAIN) {
+		*mode = v->mode;
+		return v->r;
+	}
+	r = stat_host(hr, host, &st);
+	*mode = r == 0 ? st.st_mode : 0;
+	if (v)
+		memo_keep(hr->memo, v, r, NULL, NULL, *mode);
+	return r;
+}
+
 bool hr_exists(const struct hostroot *hr, const char *fmt, ...)
 {
 	char host[4096];
-	struct stat st;
+	mode_t mode;
 
-	return VHOST(host, fmt) == 0 && stat_host(hr, host, &st) == 0;
+	return VHOST(host, fmt) == 0 && mode_of(hr, host, &mode) == 0;
 }
 
 bool hr_is_dir(const struct hostroot *hr, const char *fmt, ...)
 {
 	char host[4096];
-	struct stat st;
+	mode_t mode;
 
-	return VHOST(host, fmt) == 0 && stat_host(hr, host, &st) == 0 && S_ISDIR(st.st_mode);
+	return VHOST(host, fmt) == 0 && mode_of(hr, host, &mode) == 0 && S_ISDIR(mode);
 }
 
 static int read_fd_all(int fd, char **ret)
@@ -224,13 +252,31 @@ static int read_fd_all(int fd, char **ret)
 	return 0;
 }
 
-static int read_host(const struct hostroot *hr, const char *host, char **ret)
+static int read_host_live(const struct hostroot *hr, const char *host, char **ret)
 {
 	_cleanup_close_ int fd = open_host(hr, host, O_RDONLY, 0);
 
 	if (fd < 0)
 		return fd;
 	return read_fd_all(fd, ret);
+}
+
+static int read_host(const struct hostroot *hr, const char *host, char **ret)
+{
+	bool fresh = true;
+	struct memo_value *v = hr->memo ? memo_slot(hr->memo, MEMO_READ, host, &fresh) : NULL;
+	int r;
+
+	if (v && !fresh && v->r != -EAGAIN) {
+		if (v->r < 0)
+			return v->r;
+		*ret = strdup(v->data);
+		return *ret ? 0 : -ENOMEM;
+	}
+	r = read_host_live(hr, host, ret);
+	if (v)
+		memo_keep(hr->memo, v, r, r == 0 ? *ret : NULL, NULL, 0);
+	return r;
 }
 
 int hr_read(const struct hostroot *hr, char **ret, const char *fmt, ...)
@@ -297,24 +343,46 @@ int hr_read_choice(const struct hostroot *hr, char *sel, size_t sel_len, char *a
 	return sysfs_parse_choice(line, sel, sel_len, all, all_len);
 }
 
-int hr_readlink(const struct hostroot *hr, char *buf, size_t len, bool basename_only, const char *fmt, ...)
+static int readlink_host(const struct hostroot *hr, const char *host, char *target, size_t len)
 {
-	char host[4096], name[256], target[4096];
-	int r = VHOST(host, fmt);
+	bool fresh = true;
+	struct memo_value *v = hr->memo ? memo_slot(hr->memo, MEMO_LINK, host, &fresh) : NULL;
 	_cleanup_close_ int dfd = -1;
+	char name[256];
 	ssize_t n;
-	const char *b;
+	int r;
 
-	if (r < 0)
-		return r;
+	if (v && !fresh && v->r != -EAGAIN) {
+		if (v->r < 0)
+			return v->r;
+		if (strlen(v->data) >= len)
+			return -ENAMETOOLONG;
+		strcpy(target, v->data);
+		return 0;
+	}
 	/* The directories on the way resolve inside the root; the link itself is read, not followed. */
 	dfd = open_parent(hr, host, O_PATH, name, sizeof(name));
-	if (dfd < 0)
-		return dfd;
-	n = readlinkat(dfd, name, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = '\0';
+	if (dfd < 0) {
+		r = dfd;
+		target[0] = '\0';
+	} else {
+		n = readlinkat(dfd, name, target, len - 1);
+		r = n < 0 ? -errno : 0;
+		target[n < 0 ? 0 : n] = '\0';
+	}
+	if (v)
+		memo_keep(hr->memo, v, r, r == 0 ? target : NULL, NULL, 0);
+	return r;
+}
+
+int hr_readlink(const struct hostroot *hr, char *buf, size_t len, bool basename_only, const char *fmt, ...)
+{
+	char host[4096], target[4096];
+	int r = VHOST(host, fmt);
+	const char *b;
+
+	if (r < 0 || (r = readlink_host(hr, host, target, sizeof(target))) < 0)
+		return r;
 	b = basename_only && strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
 	if (strlen(b) >= len)
 		return -ENAMETOOLONG;
@@ -327,17 +395,14 @@ static int cmp_str(const void *a, const void *b)
 	return strverscmp(*(char *const *)a, *(char *const *)b);
 }
 
-int hr_list(const struct hostroot *hr, char ***ret, const char *fmt, ...)
+static int list_host(const struct hostroot *hr, const char *host, char ***ret)
 {
-	char host[4096];
-	int r = VHOST(host, fmt), fd;
 	_cleanup_closedir_ DIR *d = NULL;
 	_cleanup_strv_free_ char **v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
+	int r, fd;
 
-	if (r < 0)
-		return r;
 	fd = open_host(hr, host, O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0)
 		return fd;
@@ -373,6 +438,28 @@ int hr_list(const struct hostroot *hr, char ***ret, const char *fmt, ...)
 	return 0;
 }
 
+int hr_list(const struct hostroot *hr, char ***ret, const char *fmt, ...)
+{
+	char host[4096];
+	int r = VHOST(host, fmt);
+	bool fresh = true;
+	struct memo_value *v;
+
+	if (r < 0)
+		return r;
+	v = hr->memo ? memo_slot(hr->memo, MEMO_LIST, host, &fresh) : NULL;
+	if (v && !fresh && v->r != -EAGAIN) {
+		if (v->r < 0)
+			return v->r;
+		*ret = strv_copy(v->list);
+		return *ret ? 0 : -ENOMEM;
+	}
+	r = list_host(hr, host, ret);
+	if (v)
+		memo_keep(hr->memo, v, r, NULL, r == 0 ? *ret : NULL, 0);
+	return r;
+}
+
 int hr_write_attr(struct hostroot *hr, const char *value, char *readback, size_t rb_len, const char *fmt, ...)
 {
 	char host[4096];
@@ -389,6 +476,7 @@ int hr_write_attr(struct hostroot *hr, const char *value, char *readback, size_t
 		if (fd < 0)
 			return fd;
 		hr->writes++;
+		memo_forget(hr);
 		n = write(fd, value, len);
 		if (n < 0)
 			return -errno;
@@ -446,6 +534,7 @@ int hr_mkdir_p(struct hostroot *hr, const char *fmt, ...)
 
 	if (r < 0)
 		return r;
+	memo_forget(hr);
 	l = strlen(host);
 	while (l > 1 && host[l - 1] == '/')
 		host[--l] = '\0';
@@ -489,6 +578,7 @@ static void remove_stale_temps(struct hostroot *hr, int dfd, const char *host_di
 			continue;
 		if (unlinkat(dfd, de->d_name, 0) == 0) {
 			hr->writes++;
+			memo_forget(hr);
 			log_info("removed %s/%s, left by an interrupted run", strcmp(host_dir, "/") ? host_dir : "",
 				 de->d_name);
 		}
@@ -566,6 +656,7 @@ int hr_replace_file(struct hostroot *hr, const char *content, mode_t mode, const
 	if (fd < 0)
 		return fd;
 	hr->writes++;
+	memo_forget(hr);
 	r = write_all(fd, content, strlen(content));
 	if (r == 0 && (fchmod(fd, mode) < 0 || fsync(fd) < 0))
 		r = -errno;
@@ -602,6 +693,7 @@ int hr_unlink(struct hostroot *hr, const char *fmt, ...)
 	if (unlinkat(dfd, base, 0) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	hr->writes++;
+	memo_forget(hr);
 	return 0;
 }
 
@@ -647,6 +739,19 @@ void strv_free(char **v)
 	for (char **i = v; *i; i++)
 		free(*i);
 	free(v);
+}
+
+char **strv_copy(char *const *v)
+{
+	size_t n = strv_length(v);
+	char **c = calloc(n + 1, sizeof(char *));
+
+	for (size_t i = 0; c && i < n; i++)
+		if (!(c[i] = strdup(v[i]))) {
+			strv_free(c);
+			return NULL;
+		}
+	return c;
 }
 
 size_t strv_length(char *const *v)

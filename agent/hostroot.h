@@ -18,12 +18,15 @@
 #include "macro.h"
 
 struct cpuset;
+struct hr_memo;
 
 struct hostroot {
 	char dir[4096];        /* "" for the real root, else the --root directory */
 	bool is_real;          /* root is "/" */
 	int fd;                /* O_PATH descriptor of dir; -1 for the real root */
 	unsigned writes;       /* attribute writes and file replacements done */
+	struct hr_memo *memo;  /* set: reads come from the run's snapshot, each
+				  file read once; any write forgets them (snapshot.h) */
 };
 
 /* -ENOSYS under a root other than / when the kernel has no openat2() (< 5.6):
@@ -86,6 +89,8 @@ bool path_component_valid(const char *name);
 
 void strv_free(char **v);
 size_t strv_length(char *const *v);
+/* A copy of a NULL-terminated list; NULL without memory. */
+char **strv_copy(char *const *v);
 /* Append s (taken over, freed on failure; NULL means -ENOMEM) to v of length *n. */
 int strv_push(char ***v, size_t *n, char *s);
 static inline void strv_freep(char ***v) { strv_free(*v); }

@@ -128,6 +128,9 @@ int kmodules_options(struct ctx *ctx, const char *name, char **ret)
 	size_t len = 0;
 	int r;
 
+	/* Loaded here, never in the chrooted child: there it would be the root's library. */
+	if ((r = libkmod_open()) < 0)
+		return r;
 	if (!ctx->hr.is_real) {
 		/* Another root: its own modules directory and modprobe.d files. */
 		snprintf(moddir, sizeof(moddir), "/lib/modules/%s",

@@ -23,4 +23,8 @@ int kmodules_options(struct ctx *ctx, const char *name, char **ret);
  * setting it, in the order modprobe reads the files. */
 int kmodules_option_sources(struct ctx *ctx, const char *name, const char *param, char ***ret);
 
+/* Loads libkmod now (agent/libkmod-lazy.c: it is otherwise loaded on first
+ * use): 0, or -ENOENT when it cannot be loaded. */
+int libkmod_open(void);
+
 #endif

@@ -174,7 +174,8 @@ static int load_profile(struct ctx *ctx, struct profile *p, bool validate_host)
 
 static int emit(struct ctx *ctx, const char *command, bool with_actions)
 {
-	struct json_object *doc = output_document(ctx, command, with_actions);
+	struct json_object *doc = output_document(ctx, command, with_actions,
+						  output_wants_capabilities(ctx, arg_json));
 
 	if (!doc)
 		return -ENOMEM;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "log.h"
 #include "macro.h"
 #include "output.h"
 #include "version.h"
@@ -76,7 +77,12 @@ static struct json_object *summary_json(const struct ctx *ctx)
 	return o;
 }
 
-struct json_object *output_document(struct ctx *ctx, const char *command, bool with_actions)
+bool output_wants_capabilities(const struct ctx *ctx, bool json)
+{
+	return json || ctx->command == CMD_REPORT || log_threshold >= LOG_INFO;
+}
+
+struct json_object *output_document(struct ctx *ctx, const char *command, bool with_actions, bool with_capabilities)
 {
 	struct json_object *doc = document_head(command);
 	struct json_object *actions = json_object_new_array();
@@ -97,7 +103,8 @@ struct json_object *output_document(struct ctx *ctx, const char *command, bool w
 		for (size_t i = 0; i < ctx->n_actions; i++)
 			json_object_array_add(actions, action_json(ctx->actions[i]));
 	json_object_object_add(doc, "actions", actions);
-	json_object_object_add(doc, "capabilities", output_capabilities(ctx));
+	if (with_capabilities)
+		json_object_object_add(doc, "capabilities", output_capabilities(ctx));
 	json_object_object_add(doc, "warnings", json_object_get(ctx->warnings));
 	return doc;
 }

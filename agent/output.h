@@ -14,8 +14,12 @@ struct profile;
  * added within it; renaming, removing or changing the meaning of one bumps it. */
 #define OUTPUT_SCHEMA_VERSION 1
 
-/* apply, audit, report. */
-struct json_object *output_document(struct ctx *ctx, const char *command, bool with_actions);
+/* apply, audit, report.  The capabilities are built only when asked for
+ * (they cost more than the rest of a run): see output_wants_capabilities(). */
+struct json_object *output_document(struct ctx *ctx, const char *command, bool with_actions, bool with_capabilities);
+/* Whether the printed document shows the capabilities: always in JSON, in
+ * text for report and with -v (what output_print renders). */
+bool output_wants_capabilities(const struct ctx *ctx, bool json);
 /* validate on a valid profile. */
 struct json_object *output_validate_document(struct ctx *ctx);
 struct json_object *output_version_document(void);

@@ -93,9 +93,31 @@ int pci_selector_parse(const char *s, struct pci_selector *ret)
 	return 0;
 }
 
+static unsigned hex_digit(char c)
+{
+	return (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+}
+
+/* "DDDD:BB:DD.F" into its four numbers, by hand: sorting a thousand devices
+ * compares addresses some ten thousand times. */
 static int addr_split(const char *s, unsigned long v[4])
 {
-	return sscanf(s, "%lx:%lx:%lx.%lx", &v[0], &v[1], &v[2], &v[3]) == 4 ? 0 : -EINVAL;
+	static const char seps[4] = { ':', ':', '.', '\0' };
+
+	for (int i = 0; i < 4; i++) {
+		const char *start = s;
+
+		v[i] = 0;
+		for (; isxdigit((unsigned char)*s); s++) {
+			if (s - start == 8)
+				return -EINVAL;
+			v[i] = v[i] * 16 + hex_digit(*s);
+		}
+		if (s == start || *s != seps[i])
+			return -EINVAL;
+		s++;
+	}
+	return 0;
 }
 
 int pci_addr_cmp(const char *a, const char *b)
@@ -724,7 +746,11 @@ int pci_wait(const struct hostroot *hr, bool (*ready)(const struct hostroot *hr,
 	_cleanup_(udev_unrefp) struct udev *udev = NULL;
 	_cleanup_(udev_monitor_unrefp) struct udev_monitor *mon = NULL;
 	long long deadline = now_ms() + timeout_ms;
+	/* A wait polls the live host, never the run's snapshot of it. */
+	struct hostroot live = *hr;
 
+	live.memo = NULL;
+	hr = &live;
 	if (ready(hr, data))
 		return 0;
 	if (!hr->is_real)

@@ -51,6 +51,11 @@ struct pci_list {
  * (may be NULL) holds its message and -EIO is returned. */
 int pci_enumerate(const struct hostroot *hr, struct pci_list *ret, char *err, size_t err_len);
 void pci_list_free(struct pci_list *l);
+/* Names ("Vendor Device", as libpci writes them) from pci.ids into dev[].name:
+ * one pass over the file for all of them, keeping only their names
+ * (agent/pci-names.c).  pci_names_from reads a given file (tests). */
+int pci_names(struct pci_device *dev, size_t n);
+int pci_names_from(const char *ids, struct pci_device *dev, size_t n);
 #define _cleanup_pci_list_ __attribute__((cleanup(pci_list_free)))
 const struct pci_device *pci_list_find(const struct pci_list *l, const char *addr);
 

@@ -257,8 +257,9 @@ static int plan_target(struct ctx *ctx, uint64_t size_kb, int node, uint64_t pag
 		return -ENOMEM;
 	*t = (struct hp_target){ .size_kb = size_kb, .node = node };
 	r = read_pool(ctx, t, "nr_hugepages", &cur);
-	/* Shrinking pools first frees memory for the pools that grow. */
-	if (r == 0 && (pages > cur) != increases) {
+	/* Shrinking pools first frees memory for the pools that grow.  A pool
+	 * that cannot be read is planned once, with the first pass. */
+	if (r == 0 ? (pages > cur) != increases : increases) {
 		free(t);
 		return 0;
 	}

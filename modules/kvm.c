@@ -256,7 +256,7 @@ static char *check_option(struct ctx *ctx, const struct kvm_option *o, bool writ
 				ctx_warn(ctx, "kvm: %.*s also sets %s %s=%s; %s comes later and wins", flen, *s, o->module,
 					 o->key, sp + 1, CONF);
 		}
-	if (written && kmodules_options(ctx, o->module, &eff) == 0 && last_value(eff, o->key, last, sizeof(last)) &&
+	if (written && snap_module_options(ctx, o->module, &eff) == 0 && last_value(eff, o->key, last, sizeof(last)) &&
 	    strcmp(last, o->value) != 0)
 		return strdup_printf("modprobe would load %s with %s=%s (its options: '%s')", o->module, o->key, last,
 				     eff);
@@ -305,6 +305,18 @@ static bool param_on(const char *v)
 	return strcmp(v, "Y") == 0 || strcmp(v, "1") == 0;
 }
 
+/* Modules are loaded and unloaded on the real root only: plan and apply say so alike. */
+static void reload_skipped(struct ctx *ctx, struct action *a, const char *mod)
+{
+	action_set_state(a, ACTION_SKIPPED, "not reloading %s under --root %s: the option applies when it loads",
+			 mod, ctx->hr.dir);
+}
+
+static void conf_not_in_effect(struct action *a, const char *mod)
+{
+	action_set_state(a, ACTION_FAILED, "not reloading %s: %s is not in effect", mod, CONF);
+}
+
 static int nested_apply(struct ctx *ctx, struct action *a)
 {
 	const char *mod = vendor_module(ctx);
@@ -313,7 +325,7 @@ static int nested_apply(struct ctx *ctx, struct action *a)
 	int r, ref;
 
 	if (conf && conf->state != ACTION_OK && conf->state != ACTION_CHANGED) {
-		action_set_state(a, ACTION_FAILED, "not reloading %s: %s is not in effect", mod, CONF);
+		conf_not_in_effect(a, mod);
 		return -EINVAL;
 	}
 	/* A VM may have started since the plan. */
@@ -325,8 +337,7 @@ static int nested_apply(struct ctx *ctx, struct action *a)
 	}
 	r = kmodules_unload(ctx, mod);
 	if (r == -EOPNOTSUPP) {
-		action_set_state(a, ACTION_SKIPPED, "not reloading %s under --root %s: the option applies when it "
-				 "loads", mod, ctx->hr.dir);
+		reload_skipped(ctx, a, mod);
 		return 0;
 	}
 	if (r < 0) {
@@ -382,11 +393,15 @@ static int plan_nested(struct ctx *ctx, const struct kvm_config *c, struct actio
 	if (a->state == ACTION_OK)
 		return 0;
 	ref = kmodules_refcnt(ctx, mod);
-	if (!c->reload_if_idle)
+	if (conf && conf->state == ACTION_FAILED)
+		conf_not_in_effect(a, mod);
+	else if (!c->reload_if_idle)
 		action_set_state(a, ACTION_PENDING_RELOAD, "reload = never: applies when %s is next loaded", mod);
 	else if (ref != 0)
 		action_set_state(a, ACTION_PENDING_RELOAD, "%s is in use (refcount %d): applies when it is reloaded "
 				 "with no VM running", mod, ref);
+	else if (!ctx->hr.is_real)
+		reload_skipped(ctx, a, mod);
 	else
 		action_set_state(a, ACTION_PENDING, "%s is idle: reloading it", mod);
 	return 0;
@@ -429,7 +444,7 @@ static void kvm_report(struct ctx *ctx, struct json_object *caps)
 
 	if (have && param_on(v))
 		state = "active";
-	else if (have && kmodules_options(ctx, mod, &eff) == 0 && last_value(eff, "nested", eff_v, sizeof(eff_v)) &&
+	else if (have && snap_module_options(ctx, mod, &eff) == 0 && last_value(eff, "nested", eff_v, sizeof(eff_v)) &&
 		 param_on(eff_v))
 		state = "pending";   /* configured, waiting for the module to reload */
 	else if (have)

@@ -129,20 +129,26 @@ static int sriov_parse(struct ctx *ctx, void *config, const struct setting *s)
 	return 0;
 }
 
-static const char *device_name(const struct pci_list *all, const char *addr)
+/* For messages only: the bus is listed (and pci.ids read) when one is printed. */
+static const char *device_name(struct ctx *ctx, const char *addr)
 {
-	const struct pci_device *d = pci_list_find(all, addr);
+	const struct pci_device *d = snap_pci_device(ctx, addr);
 
 	return d ? d->name : "?";
 }
 
 /* The PFs a selector names.  VFs often share their PF's vendor:device
- * (QEMU's NVMe does): a vendor:device selector skips them. */
-static int resolve_pfs(struct ctx *ctx, const struct pci_list *all, const struct pci_selector *sel, char ***ret)
+ * (QEMU's NVMe does): a vendor:device selector skips them.  Only that form
+ * lists the bus; on a libpci error, err says why. */
+static int resolve_pfs(struct ctx *ctx, const struct pci_selector *sel, char ***ret, char *err, size_t err_len)
 {
+	const struct pci_list *all = NULL;
 	char **devs = NULL;
-	int r = pci_resolve(&ctx->hr, all, sel, &devs);
+	int r;
 
+	if (sel->kind == PCI_SEL_ID && !(all = snap_pci(ctx, err, err_len)))
+		return -EIO;
+	r = pci_resolve(&ctx->hr, all, sel, &devs);
 	if (r < 0)
 		return r;
 	if (sel->kind == PCI_SEL_ID) {
@@ -162,7 +168,6 @@ static int resolve_pfs(struct ctx *ctx, const struct pci_list *all, const struct
 static int sriov_validate(struct ctx *ctx, void *config)
 {
 	struct sriov_config *c = config;
-	_cleanup_pci_list_ struct pci_list all = { 0 };
 	struct {
 		char addr[PCI_ADDR_MAX];
 		const struct setting *header;
@@ -181,12 +186,11 @@ static int sriov_validate(struct ctx *ctx, void *config)
 		if (!known)
 			ctx_setting_error(ctx, s, "[sriov %s] needs numvfs", s->instance);
 	}
-	(void)pci_enumerate(&ctx->hr, &all, NULL, 0);
 	for (size_t i = 0; i < c->n; i++) {
 		struct pf_config *pf = &c->pf[i];
 		_cleanup_strv_free_ char **devs = NULL;
 
-		if (resolve_pfs(ctx, &all, &pf->sel, &devs) < 0)
+		if (resolve_pfs(ctx, &pf->sel, &devs, NULL, 0) < 0)
 			continue;   /* planned as a failed action */
 		for (char **d = devs; *d; d++) {
 			uint64_t total;
@@ -201,12 +205,12 @@ static int sriov_validate(struct ctx *ctx, void *config)
 			}
 			if (hr_read_u64(&ctx->hr, &total, "/sys/bus/pci/devices/%s/sriov_totalvfs", *d) < 0) {
 				ctx_setting_error(ctx, pf->header, "[sriov %s]: %s (%s) has no SR-IOV capability",
-						  pf->instance, *d, device_name(&all, *d));
+						  pf->instance, *d, device_name(ctx, *d));
 				continue;
 			}
 			if (pf->numvfs_s && pf->numvfs > total)
 				ctx_setting_error(ctx, pf->numvfs_s, "numvfs: %s (%s) offers at most %llu VFs (sriov_totalvfs)",
-						  *d, device_name(&all, *d), (unsigned long long)total);
+						  *d, device_name(ctx, *d), (unsigned long long)total);
 		}
 	}
 	return 0;
@@ -336,11 +340,9 @@ static int plan_dropped(struct ctx *ctx, const char *line, char *const *wanted)
 static int sriov_plan(struct ctx *ctx, void *config)
 {
 	struct sriov_config *c = config;
-	_cleanup_pci_list_ struct pci_list all = { 0 };
 	_cleanup_strv_free_ char **record = NULL;
 	_cleanup_strv_free_ char **wanted = calloc(1, sizeof(char *));
 	char err[512] = "";
-	bool listed = false;
 	int ret = 0, r;
 
 	if (!wanted)
@@ -352,12 +354,7 @@ static int sriov_plan(struct ctx *ctx, void *config)
 		struct pf_config *pf = &c->pf[i];
 		_cleanup_strv_free_ char **devs = NULL;
 
-		if (pf->sel.kind == PCI_SEL_ID && !listed) {
-			listed = true;
-			if (pci_enumerate(&ctx->hr, &all, err, sizeof(err)) < 0)
-				ctx_warn(ctx, "sriov: listing PCI devices: %s", err);
-		}
-		r = resolve_pfs(ctx, listed && all.dev ? &all : NULL, &pf->sel, &devs);
+		r = resolve_pfs(ctx, &pf->sel, &devs, err, sizeof(err));
 		if (r < 0 || !devs[0]) {
 			action_set_state(plan_action(ctx, pf->instance, NULL, NULL, NULL), ACTION_FAILED,
 					 r < 0 ? "listing PCI devices failed: %s" : "no device matches %s",
@@ -390,12 +387,11 @@ static struct json_object *netdevs_json(struct ctx *ctx, const char *addr)
 
 static void sriov_report(struct ctx *ctx, struct json_object *caps)
 {
-	_cleanup_pci_list_ struct pci_list all = { 0 };
+	const struct pci_list *all = snap_pci(ctx, NULL, 0);
 	struct json_object *pfs = json_object_new_array();
 
-	(void)pci_enumerate(&ctx->hr, &all, NULL, 0);
-	for (size_t i = 0; i < all.n; i++) {
-		const char *addr = all.dev[i].addr;
+	for (size_t i = 0; all && i < all->n; i++) {
+		const char *addr = all->dev[i].addr;
 		_cleanup_strv_free_ char **vfs = NULL;
 		struct json_object *o, *arr;
 		uint64_t total, num;
@@ -405,7 +401,7 @@ static void sriov_report(struct ctx *ctx, struct json_object *caps)
 			continue;
 		o = json_object_new_object();
 		json_object_object_add(o, "address", json_object_new_string(addr));
-		json_object_object_add(o, "name", json_object_new_string(all.dev[i].name));
+		json_object_object_add(o, "name", json_object_new_string(all->dev[i].name));
 		json_object_object_add(o, "interfaces", netdevs_json(ctx, addr));
 		json_object_object_add(o, "driver", pci_driver(&ctx->hr, addr, drv, sizeof(drv)) == 0 && drv[0]
 						 ? json_object_new_string(drv) : NULL);

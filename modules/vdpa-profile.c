@@ -187,9 +187,10 @@ static void set_pci_mgmtdev(struct vdpa_want *w, const char *addr)
 /* The PCI selector forms of mgmtdev: vendor:device (exactly one match), or an
  * interface name standing for the PCI device behind it (a bus-less name that
  * is no interface stays a bus-less management device, e.g. vdpasim_net). */
-static int resolve_mgmtdev(struct ctx *ctx, struct vdpa_want *w, struct pci_list *all, bool *listed)
+static int resolve_mgmtdev(struct ctx *ctx, struct vdpa_want *w)
 {
 	_cleanup_strv_free_ char **match = NULL;
+	const struct pci_list *all = NULL;
 	struct pci_selector ifsel;
 	const struct pci_selector *sel = &w->id;
 	char err[256] = "";
@@ -201,13 +202,10 @@ static int resolve_mgmtdev(struct ctx *ctx, struct vdpa_want *w, struct pci_list
 			return 0;
 		sel = &ifsel;
 	}
-	if (!*listed) {
-		r = pci_enumerate(&ctx->hr, all, err, sizeof(err));
-		if (r < 0) {
-			ctx_setting_error(ctx, w->mgmt_setting, "mgmtdev: listing PCI devices: %s", err[0] ? err : strerror(-r));
-			return r;
-		}
-		*listed = true;
+	/* Only vendor:device needs the whole bus. */
+	if (sel->kind == PCI_SEL_ID && !(all = snap_pci(ctx, err, sizeof(err)))) {
+		ctx_setting_error(ctx, w->mgmt_setting, "mgmtdev: listing PCI devices: %s", err);
+		return -EIO;
 	}
 	r = pci_resolve(&ctx->hr, all, sel, &match);
 	if (r < 0)
@@ -225,14 +223,11 @@ static int resolve_mgmtdev(struct ctx *ctx, struct vdpa_want *w, struct pci_list
 int vdpa_validate(struct ctx *ctx, void *config)
 {
 	struct vdpa_config *c = config;
-	struct pci_list all = { 0 };
-	bool listed = false;
 	int ret = 0;
 
 	check_headers(ctx, config);
 	for (size_t i = 0; i < c->n; i++)
-		RET_GATHER(ret, resolve_mgmtdev(ctx, &c->want[i], &all, &listed));
-	pci_list_free(&all);
+		RET_GATHER(ret, resolve_mgmtdev(ctx, &c->want[i]));
 	return ret;
 }
 

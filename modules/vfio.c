@@ -96,27 +96,44 @@ static int strv_append(char ***v, const char *s)
 	return strv_push(v, &n, strdup(s));
 }
 
+/* The class of a device libpci already read, when the run listed the bus. */
+static bool is_bridge(struct ctx *ctx, const char *addr)
+{
+	const struct pci_device *d = snap_pci_listed(ctx) ? snap_pci_device(ctx, addr) : NULL;
+
+	return d ? d->class >> 8 == 0x06 : pci_is_bridge(&ctx->hr, addr);
+}
+
 /* Group members that keep a VM from owning the group: endpoints on a host
  * driver that the profile does not bind too.  Bridges and driverless
  * devices are fine. */
-static int group_blockers(const struct hostroot *hr, int group, char *const *together, char *buf, size_t len)
+static int group_blockers(struct ctx *ctx, int group, char *const *together, char *buf, size_t len)
 {
 	_cleanup_strv_free_ char **members = NULL;
 	int n = 0;
 
 	buf[0] = '\0';
-	if (pci_group_devices(hr, group, &members) < 0)
+	if (pci_group_devices(&ctx->hr, group, &members) < 0)
 		return 0;
 	for (char **m = members; *m; m++) {
 		char drv[PCI_DRIVER_MAX];
 
-		if (in_strv(together, *m) || pci_is_bridge(hr, *m) || pci_driver(hr, *m, drv, sizeof(drv)) < 0 ||
+		if (in_strv(together, *m) || is_bridge(ctx, *m) || pci_driver(&ctx->hr, *m, drv, sizeof(drv)) < 0 ||
 		    !drv[0] || strcmp(drv, VFIO) == 0 || strcmp(drv, "pci-stub") == 0)
 			continue;
 		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s (%s)", n ? ", " : "", *m, drv);
 		n++;
 	}
 	return n;
+}
+
+/* Base class and subclass: from the run's PCI list when the bus was listed
+ * (libpci read it), else from sysfs. */
+static long device_class(struct ctx *ctx, const char *addr)
+{
+	const struct pci_device *d = snap_pci_listed(ctx) ? snap_pci_device(ctx, addr) : NULL;
+
+	return d ? (long)d->class : hostdeps_pci_class(&ctx->hr, addr);
 }
 
 /* Why the device must not go to vfio-pci, or NULL.  *next_boot: only
@@ -141,12 +158,12 @@ static const char *refusal(struct ctx *ctx, const struct hostdeps *deps, const c
 		snprintf(buf, len, "it has no IOMMU group: the IOMMU is off (set [kernel] iommu = on or pt, then reboot)");
 		return buf;
 	}
-	if (group_blockers(&ctx->hr, g, together, blockers, sizeof(blockers)) > 0) {
+	if (group_blockers(ctx, g, together, blockers, sizeof(blockers)) > 0) {
 		snprintf(buf, len, "IOMMU group %d also holds %s on a host driver: list it in devices too, or unbind it",
 			 g, blockers);
 		return buf;
 	}
-	if ((dep = hostdeps_refusal(&ctx->hr, deps, addr, depbuf, sizeof(depbuf)))) {
+	if ((dep = hostdeps_refusal(deps, addr, device_class(ctx, addr), depbuf, sizeof(depbuf)))) {
 		snprintf(buf, len, "the host depends on it: it %s", dep);
 		return buf;
 	}
@@ -381,17 +398,18 @@ static int deferred_apply(struct ctx *ctx, struct action *a)
 {
 	const struct deferred *d = a->data;
 	struct vfio_config *c = ctx_module_config(ctx, &module_vfio);
-	_cleanup_pci_list_ struct pci_list all = { 0 };
+	const struct pci_list *all = NULL;
 	struct hostdeps deps = { 0 };
 	_cleanup_strv_free_ char **devs = NULL;
 	char bound[1024] = "", failures[2048] = "", err[256] = "", next_boot[1024] = "";
 	int ret = 0, r;
 
-	if (d->sel.kind == PCI_SEL_ID && pci_enumerate(&ctx->hr, &all, err, sizeof(err)) < 0) {
+	/* Listed now, after the VFs exist (the snapshot was read again since). */
+	if (d->sel.kind == PCI_SEL_ID && !(all = snap_pci(ctx, err, sizeof(err)))) {
 		action_set_state(a, ACTION_FAILED, "listing PCI devices: %s", err);
 		return -EIO;
 	}
-	r = pci_resolve(&ctx->hr, &all, &d->sel, &devs);
+	r = pci_resolve(&ctx->hr, all, &d->sel, &devs);
 	if (r < 0 || !devs[0]) {
 		action_set_state(a, ACTION_FAILED, "no device matches %s, also after creating the VFs", d->sel.text);
 		return r < 0 ? r : -ENODEV;
@@ -407,7 +425,7 @@ static int deferred_apply(struct ctx *ctx, struct action *a)
 			APPEND(bound, "%s%s", bound[0] ? ", " : "", *dev);
 			continue;
 		}
-		if ((no = hostdeps_never_bind(&ctx->hr, *dev, buf, sizeof(buf)))) {
+		if ((no = hostdeps_never_bind(device_class(ctx, *dev), buf, sizeof(buf)))) {
 			if (c)
 				(void)add_refusal(c, *dev, no, false);
 			APPEND(failures, "%s%s: refused: %s", failures[0] ? "; " : "", *dev, no);
@@ -471,7 +489,7 @@ static int plan_device(struct ctx *ctx, struct vfio_config *c, const struct host
 		return -ENOMEM;
 	if (a->state != ACTION_PENDING)
 		return 0;
-	if ((why = hostdeps_never_bind(&ctx->hr, addr, buf, sizeof(buf)))) {
+	if ((why = hostdeps_never_bind(device_class(ctx, addr), buf, sizeof(buf)))) {
 		action_set_state(a, ACTION_FAILED, "refused: %s", why);
 		return add_refusal(c, addr, why, false);
 	}
@@ -522,7 +540,7 @@ static int plan_restore(struct ctx *ctx, const char *line, char *const *wanted)
 static int vfio_plan(struct ctx *ctx, void *config)
 {
 	struct vfio_config *c = config;
-	_cleanup_pci_list_ struct pci_list all = { 0 };
+	const struct pci_list *all = NULL;
 	struct hostdeps deps = { 0 };
 	_cleanup_strv_free_ char **wanted = calloc(1, sizeof(char *));
 	_cleanup_strv_free_ char **record = NULL;
@@ -534,9 +552,10 @@ static int vfio_plan(struct ctx *ctx, void *config)
 	for (size_t i = 0; c && i < c->n_sel; i++) {
 		_cleanup_strv_free_ char **devs = NULL;
 
-		if (c->sel[i].kind == PCI_SEL_ID && !all.dev && pci_enumerate(&ctx->hr, &all, err, sizeof(err)) < 0)
+		/* Only a vendor:device selector lists the bus. */
+		if (c->sel[i].kind == PCI_SEL_ID && !all && !(all = snap_pci(ctx, err, sizeof(err))))
 			ctx_warn(ctx, "vfio: listing PCI devices: %s", err);
-		r = pci_resolve(&ctx->hr, all.dev ? &all : NULL, &c->sel[i], &devs);
+		r = pci_resolve(&ctx->hr, all, &c->sel[i], &devs);
 		if (r == 0 && !devs[0] && vfs_coming(ctx)) {
 			struct action *a = plan_action(ctx, c->sel[i].text, NULL, VFIO, deferred_apply);
 			struct deferred *d = calloc(1, sizeof(*d));
@@ -587,11 +606,16 @@ out:
 	return ret;
 }
 
+static int cmp_addr(const void *a, const void *b)
+{
+	return pci_addr_cmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* Every member is a bridge, driverless, or on vfio-pci/pci-stub. */
-static bool group_viable(const struct hostroot *hr, int group, struct json_object *blocking)
+static bool group_viable(struct ctx *ctx, int group, struct json_object *blocking)
 {
 	char buf[512];
-	int n = group_blockers(hr, group, NULL, buf, sizeof(buf));
+	int n = group_blockers(ctx, group, NULL, buf, sizeof(buf));
 
 	if (n > 0)
 		json_object_array_add(blocking, json_object_new_string(buf));
@@ -602,27 +626,31 @@ static void vfio_report(struct ctx *ctx, struct json_object *caps)
 {
 	struct vfio_config *c = ctx_module_config(ctx, ctx->current);
 	struct json_object *o = json_object_new_object(), *devs = json_object_new_array(), *refused = json_object_new_array();
-	_cleanup_pci_list_ struct pci_list all = { 0 };
+	_cleanup_strv_free_ char **bound = NULL;
 
-	(void)pci_enumerate(&ctx->hr, &all, NULL, 0);
 	json_object_object_add(o, "driver_loaded", json_object_new_boolean(hr_is_dir(&ctx->hr, "/sys/bus/pci/drivers/" VFIO)));
-	for (size_t i = 0; i < all.n; i++) {
+	/* The driver's directory lists the devices bound to it: no need to ask each of the bus's. */
+	if (hr_list(&ctx->hr, &bound, "/sys/bus/pci/drivers/" VFIO) == 0)
+		qsort(bound, strv_length(bound), sizeof(char *), cmp_addr);
+	for (char **b = bound; b && *b; b++) {
+		const struct pci_device *dev;
 		struct json_object *d, *blocking;
-		char drv[PCI_DRIVER_MAX], node[32];
+		char node[32], addr[PCI_ADDR_MAX];
 		int g;
 
-		if (pci_driver(&ctx->hr, all.dev[i].addr, drv, sizeof(drv)) < 0 || strcmp(drv, VFIO) != 0)
-			continue;
-		g = pci_iommu_group(&ctx->hr, all.dev[i].addr);
+		if (pci_addr_parse(*b, addr, sizeof(addr)) < 0 || strcmp(addr, *b) != 0)
+			continue;   /* bind, unbind, new_id, module, ... */
+		dev = snap_pci_device(ctx, addr);
+		g = pci_iommu_group(&ctx->hr, addr);
 		d = json_object_new_object();
 		blocking = json_object_new_array();
-		json_object_object_add(d, "address", json_object_new_string(all.dev[i].addr));
-		json_object_object_add(d, "name", json_object_new_string(all.dev[i].name));
+		json_object_object_add(d, "address", json_object_new_string(addr));
+		json_object_object_add(d, "name", json_object_new_string(dev ? dev->name : "?"));
 		json_object_object_add(d, "iommu_group", g < 0 ? NULL : json_object_new_int(g));
 		snprintf(node, sizeof(node), "/dev/vfio/%d", g);
 		json_object_object_add(d, "dev_node", g < 0 ? NULL : json_object_new_string(node));
 		json_object_object_add(d, "dev_node_present", json_object_new_boolean(g >= 0 && hr_exists(&ctx->hr, "%s", node)));
-		json_object_object_add(d, "viable", json_object_new_boolean(g >= 0 && group_viable(&ctx->hr, g, blocking)));
+		json_object_object_add(d, "viable", json_object_new_boolean(g >= 0 && group_viable(ctx, g, blocking)));
 		json_object_object_add(d, "blocking", blocking);
 		json_object_array_add(devs, d);
 	}

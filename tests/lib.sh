@@ -69,6 +69,8 @@ assert_contains() { case "$1" in *"$2"*) ;; *) fail "${3:-output} does not conta
 assert_not_contains() { case "$1" in *"$2"*) fail "${3:-output} contains '$2'" ;; esac; }
 assert_file() { assert_eq "$(cat "$ROOT$1")" "$2" "$1"; }
 jqo() { jq -r "$@" <<<"$out"; }
+# action TARGET KEY: KEY of the action on TARGET in the last JSON output.
+action() { jqo ".actions[] | select(.target==\"$1\") | .$2"; }
 
 tree_state() { (cd "$ROOT" && find . -path ./.kmodel -prune -o -path ./run/hostprep.lock -prune -o -print0 | sort -z |
 	xargs -0 stat -c '%n %s %Y.%y %a' && find . -path ./.kmodel -prune -o -path ./run/hostprep.lock -prune -o -type f -print0 | sort -z | xargs -0 cat | md5sum); }

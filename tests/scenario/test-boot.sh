@@ -5,7 +5,6 @@
 boot() { "$TESTS_DIR/fakehost/add-boot.sh" "$ROOT" "$@"; }
 calls() { cat "$ROOT/.kmodel/calls" 2>/dev/null || true; }
 clear_calls() { rm -f "$ROOT/.kmodel/calls"; }
-action() { jqo ".actions[] | select(.target==\"$1\") | .$2"; }
 simulate_boot() { echo "$1" > "$ROOT/proc/cmdline"; echo "$2" > "$ROOT/proc/sys/kernel/random/boot_id"; }
 
 # Defect 1: a first boot with the IOMMU off, a profile that turns it on and

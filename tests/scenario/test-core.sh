@@ -128,6 +128,22 @@ INI
 # boot = yes: a reservation still to come is pending-reboot, one already
 # running that came short is a failure (tests/scenario/test-boot.sh).
 
+# A node pool that cannot be read is one failed action, planned once (not
+# again by the pass that plans the pools that grow): ids stay unique.
+test_unreadable_node_pool_is_one_failed_action() {
+	mkhost
+	rm "$ROOT/sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages"
+	profile p.ini <<'INI'
+[hugepages]
+2M = 64
+INI
+	hp -p "$P" -j audit
+	assert_rc 4
+	assert_eq "$(jqo '[.actions[] | .id] | join(",")')" "hugepages:2M pages node1,hugepages:2M pages node0"
+	assert_eq "$(action '2M pages node1' state)" failed
+	assert_contains "$(action '2M pages node1' message)" "reading nr_hugepages: No such file or directory"
+}
+
 test_no_cpufreq_is_unsupported_not_failure() {
 	mkhost --no-cpufreq
 	profile p.ini <<'INI'

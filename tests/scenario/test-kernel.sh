@@ -534,7 +534,7 @@ kill_at_renames() {
 	local n
 	for n in $1; do
 		rm -rf "$T/root"; $2
-		hp_inject "rename:signal=SIGKILL:when=$n" -p "$P" apply
+		hp_inject "renameat:signal=SIGKILL:when=$n" -p "$P" apply
 		assert_eq "$rc" 137 "exit status of the apply killed at rename $n ($2)"
 		hp -p "$P" apply
 		[ "$rc" = 0 ] || [ "$rc" = 2 ] || fail "kill at rename $n ($2): the next apply exits $rc"
@@ -560,7 +560,7 @@ nohz_full=4-7" "root=/dev/sda1 ro quiet nohz_full=4-7" drop_isolcpus
 
 test_grubby_record_survives_a_kill_at_every_rename() {
 	mkhost; boot bls; two_args
-	hp_inject "rename:signal=SIGKILL:when=1" -p "$P" apply
+	hp_inject "renameat:signal=SIGKILL:when=1" -p "$P" apply
 	assert_eq "$rc" 137 "exit status of the apply killed at the record"
 	hp -p "$P" apply
 	assert_rc 2
@@ -571,7 +571,7 @@ rcu_nocbs=4-7"
 	# A change: the record before, grubby, the record after.
 	for n in 1 2; do
 		rm -rf "$T/root"; mkhost; boot bls; two_args; swap_args
-		hp_inject "rename:signal=SIGKILL:when=$n" -p "$P" apply
+		hp_inject "renameat:signal=SIGKILL:when=$n" -p "$P" apply
 		assert_eq "$rc" 137 "exit status of the change killed at rename $n"
 		hp -p "$P" apply
 		[ "$rc" = 0 ] || [ "$rc" = 2 ] || fail "change killed at rename $n: the next apply exits $rc"
@@ -589,7 +589,7 @@ nohz_full=4-7"
 test_kernel_cmdline_record_write_failure_is_a_failed_action() {
 	mkhost; boot kernel-cmdline; two_args
 	# The first rename is the record, before /etc/kernel/cmdline.
-	hp_inject 'rename:error=EROFS:when=1' -p "$P" -j apply
+	hp_inject 'renameat:error=EROFS:when=1' -p "$P" -j apply
 	assert_rc 4
 	assert_eq "$(arg /etc/kernel/cmdline state)" failed
 	assert_contains "$(arg /etc/kernel/cmdline message)" \
@@ -617,7 +617,7 @@ INI
 test_kernel_cmdline_final_record_failure_after_the_write_is_exit_6() {
 	mkhost; boot kernel-cmdline; two_args; swap_args
 	# Renames: the record before, /etc/kernel/cmdline, the record after.
-	hp_inject 'rename:error=EROFS:when=3' -p "$P" -j apply
+	hp_inject 'renameat:error=EROFS:when=3' -p "$P" -j apply
 	assert_rc 6
 	assert_eq "$(arg /etc/kernel/cmdline state)" failed
 	assert_contains "$(arg /etc/kernel/cmdline message)" "Read-only file system"

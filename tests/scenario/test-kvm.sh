@@ -20,10 +20,11 @@ test_nested_idle_module_writes_conf_and_plans_reload() {
 	assert_rc 2
 	assert_eq "$(act $CONF state)" pending
 	assert_eq "$(act $CONF desired)" "options kvm_intel nested=1"
-	assert_eq "$(act 'kvm_intel nested' state)" pending
+	# Idle, but under --root modules are not reloaded: audit says what apply does.
+	assert_eq "$(act 'kvm_intel nested' state)" skipped
 	assert_eq "$(act 'kvm_intel nested' current)" N
 	assert_eq "$(act 'kvm_intel nested' desired)" Y
-	assert_contains "$(act 'kvm_intel nested' message)" "idle"
+	assert_contains "$(act 'kvm_intel nested' message)" "under --root"
 	assert_eq "$(jqo '.capabilities.kvm.nested_state')" off
 	assert_unchanged
 	hp -p "$P" -j apply
@@ -38,6 +39,24 @@ test_nested_idle_module_writes_conf_and_plans_reload() {
 	hp -p "$P" apply
 	assert_rc 0
 	assert_unchanged
+}
+
+# Audit plans what apply does: under --root the module is not reloaded, so
+# audit must not promise a reload (and exit 2 for ever after apply).
+test_audit_and_apply_agree_on_reload_under_root() {
+	mkhost; nested if-idle
+	hp -p "$P" -j audit
+	assert_rc 2
+	assert_eq "$(act 'kvm_intel nested' state)" skipped
+	assert_contains "$(act 'kvm_intel nested' message)" "under --root"
+	hp -p "$P" -j apply
+	assert_rc 2
+	assert_eq "$(act 'kvm_intel nested' state)" skipped
+	hp -p "$P" -j audit
+	assert_rc 0
+	assert_eq "$(act 'kvm_intel nested' state)" skipped
+	assert_contains "$(act 'kvm_intel nested' message)" "under --root"
+	assert_idempotent
 }
 
 test_nested_in_use_is_pending_reload_with_refcount() {

@@ -491,7 +491,7 @@ test_sriov_record_survives_a_kill_at_every_rename() {
 	for n in 1 2; do
 		rm -rf "$T/root"; pcihost
 		two_plain_vfs
-		hp_inject "rename:signal=SIGKILL:when=$n" -p "$P" apply
+		hp_inject "renameat:signal=SIGKILL:when=$n" -p "$P" apply
 		assert_eq "$rc" 137 "exit status of the apply killed at rename $n"
 		hp -p "$P" -j apply
 		[ "$rc" = 0 ] || [ "$rc" = 2 ] || fail "kill at rename $n: the next apply exits $rc"
@@ -519,7 +519,7 @@ test_sriov_record_write_failure_is_a_failed_action() {
 test_sriov_record_settle_failure_after_the_write_is_exit_6() {
 	pcihost
 	two_plain_vfs
-	hp_inject 'rename:error=EROFS:when=2' -p "$P" -j apply
+	hp_inject 'renameat:error=EROFS:when=2' -p "$P" -j apply
 	assert_rc 6
 	assert_eq "$(jqo '.actions[0] | [.state, .previous, .current] | join(",")')" "failed,0,2"
 	assert_contains "$(jqo '.actions[0].message')" "Read-only file system"

@@ -8,7 +8,6 @@ devices = $1
 ${2:-}
 INI
 }
-action() { jqo ".actions[] | select(.target==\"$1\") | .$2"; }
 
 test_vfio_binds_a_whole_group_and_is_idempotent() {
 	pcihost; vfio "0000:65:00.0, 65:00.1"
@@ -444,7 +443,8 @@ test_vfio_restore_whose_record_update_fails_is_failed() {
 enabled = madvise
 INI
 	# The record's last line goes: an unlink.
-	INJECT_PATH=$ROOT/var/lib/hostprep/vfio hp_inject 'unlink:error=EROFS:when=1' -p "$P" -j apply
+	# unlinkat(descriptor of /var/lib/hostprep, "vfio"): strace -P matches it by the descriptor.
+	INJECT_PATH=$ROOT/var/lib/hostprep hp_inject 'unlinkat:error=EROFS:when=1' -p "$P" -j apply
 	# Back on ixgbe (a change), but the record still claims it: a failure too.
 	assert_rc 6
 	assert_eq "$(action 0000:03:00.1 state)" failed

@@ -75,6 +75,47 @@ static void test_cpuset_ops(void **state)
 	assert_false(cpuset_equal(&a, &b));
 }
 
+/* Ranges and iteration work a word at a time: check them across word edges. */
+static void test_cpuset_words(void **state)
+{
+	static const unsigned want[] = { 0, 63, 64, 65, 127, 128, 4000, 8191 };
+	struct cpuset s, t;
+	size_t n = 0;
+	char out[256];
+
+	(void)state;
+	cpuset_zero(&s);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		cpuset_set(&s, want[i]);
+	cpuset_foreach(cpu, &s) {
+		assert_true(n < sizeof(want) / sizeof(want[0]));
+		assert_int_equal(cpu, want[n++]);
+	}
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+	assert_int_equal(cpuset_format(&s, out, sizeof(out)), 0);
+	assert_string_equal(out, "0,63-65,127-128,4000,8191");
+	assert_int_equal(cpuset_next(&s, 66), 127);
+	assert_int_equal(cpuset_next(&s, 8191), 8191);
+	assert_int_equal(cpuset_next_clear(&s, 63), 66);
+	cpuset_zero(&t);
+	assert_int_equal(cpuset_next(&t, 0), CPUSET_MAX);
+	cpuset_foreach(cpu, &t)
+		fail_msg("CPU %u in an empty set", cpu);
+	cpuset_set_range(&t, 60, 200);
+	assert_int_equal(cpuset_count(&t), 141);
+	assert_int_equal(cpuset_format(&t, out, sizeof(out)), 0);
+	assert_string_equal(out, "60-200");
+	cpuset_set_range(&t, 8100, 8191);
+	assert_int_equal(cpuset_next_clear(&t, 8100), CPUSET_MAX);
+	cpuset_or(&t, &s);
+	assert_int_equal(cpuset_format(&t, out, sizeof(out)), 0);
+	assert_string_equal(out, "0,60-200,4000,8100-8191");
+	assert_cpulist("0-255", 0, "0-255");
+	assert_cpulist("62-129:3/4", 0, "62-64,66-68,70-72,74-76,78-80,82-84,86-88,90-92,94-96,98-100,102-104,106-108,"
+		       "110-112,114-116,118-120,122-124,126-128");
+	assert_cpulist("all", 512, "0-511");
+}
+
 static void test_sizes(void **state)
 {
 	uint64_t kb;
@@ -183,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_cpulist_forms),
 		cmocka_unit_test(test_cpulist_errors),
 		cmocka_unit_test(test_cpuset_ops),
+		cmocka_unit_test(test_cpuset_words),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_bool_range_words),
 		cmocka_unit_test(test_split),

@@ -5,7 +5,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "hostdeps.h"
@@ -71,8 +74,49 @@ static void test_addr_order(void **state)
 	assert_true(pci_addr_cmp("0000:03:00.0", "0000:03:00.1") < 0);
 	assert_true(pci_addr_cmp("0000:03:10.0", "0000:03:02.0") > 0);
 	assert_true(pci_addr_cmp("0000:0a:00.0", "0000:65:00.0") < 0);
+	assert_true(pci_addr_cmp("0000:0A:00.0", "0000:0a:00.1") < 0);
+	assert_true(pci_addr_cmp("10000:00:00.0", "ffff:ff:1f.7") > 0);
+	assert_true(pci_addr_cmp("0001:00:00.0", "0000:ff:00.0") > 0);
+	assert_int_equal(pci_addr_cmp("0000:65:00.0", "0000:65:00.0"), 0);
+	/* Not an address: compared as text. */
+	assert_true(pci_addr_cmp("0000:65:00", "0000:65:00.0") < 0);
+	assert_true(pci_addr_cmp("0000:03:00.0x", "0000:03:00.0") > 0);
 	assert_true(pci_addr_cmp("0000:ff:00.0", "10000:00:00.0") < 0);
 	assert_int_equal(pci_addr_cmp("0000:03:00.0", "0000:03:00.0"), 0);
+}
+
+/* pci.ids read in pieces: vendors, devices, subsystem and class lines, and the
+ * three forms libpci writes. */
+static void test_names_from_pci_ids(void **state)
+{
+	char path[] = "/tmp/hostprep-test-ids.XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+	struct pci_device dev[5] = { { .vendor = 0x8086, .device = 0x1572 }, { .vendor = 0x8086, .device = 0x3e0f },
+				     { .vendor = 0x0002, .device = 0x1234 }, { .vendor = 0x1b36, .device = 0x0010 },
+				     { .vendor = 0x8086, .device = 0x1572 } };
+
+	(void)state;
+	assert_non_null(f);
+	fputs("#\n#\tList of PCI ID's\n#\n\n0001  SafeNet (wrong ID)\n"
+	      "1572  Not a device: a vendor line\n"
+	      "1b36  Red Hat, Inc.\n\t0010  QEMU NVM Express Controller\n\t\t1af4 1100  QEMU Virtual Machine\n"
+	      "8086  Intel Corporation\n\t1234  Something else\n# A comment among the devices\n\n\t1572  Ethernet Controller X710 for 10GbE SFP+\n"
+	      "\t\t8086 0000  Ethernet Converged Network Adapter X710\n"
+	      "ffff  Illegal Vendor ID\n\n# List of known device classes\nC 02  Network controller\n"
+	      "\t00  Ethernet controller\n\t\t0010  Not an id\n", f);
+	/* The last line without a newline. */
+	fputs("C 03  Display controller", f);
+	fclose(f);
+	assert_int_equal(pci_names_from(path, dev, 5), 0);
+	assert_string_equal(dev[0].name, "Intel Corporation Ethernet Controller X710 for 10GbE SFP+");
+	assert_string_equal(dev[1].name, "Intel Corporation Device 3e0f");
+	assert_string_equal(dev[2].name, "Device 0002:1234");
+	assert_string_equal(dev[3].name, "Red Hat, Inc. QEMU NVM Express Controller");
+	assert_string_equal(dev[4].name, dev[0].name);
+	unlink(path);
+	assert_int_equal(pci_names_from(path, dev, 1), -ENOENT);
+	assert_string_equal(dev[0].name, "Device 8086:1572");
 }
 
 static void test_addr_in_path(void **state)
@@ -178,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_selector_forms),
 		cmocka_unit_test(test_selector_malformed),
 		cmocka_unit_test(test_addr_order),
+		cmocka_unit_test(test_names_from_pci_ids),
 		cmocka_unit_test(test_addr_in_path),
 		cmocka_unit_test(test_default_routes),
 		cmocka_unit_test(test_mounts_source),

@@ -293,12 +293,12 @@ step_failing_action_fails_the_task_with_its_message() {
 step_lock_held_beyond_wait_fails_with_the_holder() {
 	exec 9>"$W/hosts/pci/root/run/hostprep.lock"
 	flock 9
-	echo 4242 >&9
+	echo $$ >&9   # a live process: a dead pid is never named
 	play --limit pci -e hostprep_wait=1
 	exec 9>&-
 	assert_eq "$prc" 2 "ansible-playbook exit"
 	assert_eq "$(rq pci "$APPLY" .rc)" 1 "apply rc"
-	assert_contains "$(rq pci "Fail with hostprep's reasons" .msg)" "hostprep apply could not run (exit 1): another hostprep run (pid 4242) held"
+	assert_contains "$(rq pci "Fail with hostprep's reasons" .msg)" "hostprep apply could not run (exit 1): another hostprep run (pid $$) held"
 	assert_contains "$(rq pci "Fail with hostprep's reasons" .msg)" "for the 1 s of --wait"
 }
 

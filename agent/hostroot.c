@@ -646,6 +646,8 @@ int hr_replace_file(struct hostroot *hr, const char *content, mode_t mode, const
 		if (r < 0)
 			return r;
 	}
+	if (!slash)
+		return -EINVAL;   /* host paths are absolute */
 	dfd = open_parent(hr, host, O_RDONLY, base, sizeof(base));
 	if (dfd < 0)
 		return dfd;

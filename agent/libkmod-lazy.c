@@ -42,6 +42,8 @@ static void *sym(const char *name)
 	return f;
 }
 
+/* params and args are parenthesized lists already. */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
 /* One wrapper per call: the real function, looked up once, or the value
  * libkmod returns for a failure. */
 #define FORWARD(ret, name, params, args, failure)            \
@@ -61,6 +63,7 @@ static void *sym(const char *name)
 		if (real)                                     \
 			real args;                            \
 	}
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 FORWARD(struct kmod_ctx *, kmod_new, (const char *dirname, const char *const *config_paths),
 	(dirname, config_paths), NULL)

@@ -68,8 +68,8 @@ static int finish(const char *command, int code, bool validate)
 		return code;
 	if (json_object_array_length(run_errors) == 0)
 		output_add_error(run_errors, NULL, 0, "could not run (see the diagnostics on stderr)");
-	doc = output_error_document(command, command && strcmp(command, "version") &&
-						     (strcmp(command, "report") || arg_profile_given) ? arg_profile : NULL,
+	doc = output_error_document(command, command && strcmp(command, "version") != 0 &&
+						     (strcmp(command, "report") != 0 || arg_profile_given) ? arg_profile : NULL,
 				    arg_root, run_errors);
 	if (validate)
 		json_object_object_add(doc, "valid", json_object_new_boolean(0));

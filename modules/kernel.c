@@ -96,6 +96,8 @@ static void judge_removed(struct ctx *ctx, struct kboot *kb, struct action *a, c
 	enum cmdline_presence run = cmdline_find(kb->running, arg, NULL);
 	enum cmdline_presence nxt = kb->next ? cmdline_find(kb->next, arg, NULL) : CMDLINE_ABSENT;
 
+	if (!kb->backend)   /* removed arguments come from a backend's record: never */
+		return;
 	set_states(a, kb, nxt == CMDLINE_PRESENT ? arg : NULL, run == CMDLINE_PRESENT ? arg : NULL);
 	if (!written) {
 		action_set_state(a, ACTION_PENDING, "%s: no longer in the profile, to be removed from %s", arg,

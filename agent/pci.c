@@ -299,26 +299,9 @@ static int enum_run(void *arg, void **out, size_t *out_len)
 	return 0;
 }
 
-/* Names from pci.ids, the program's own file: looked up here, outside the
- * root, whatever root the scan ran in. */
-static void lookup_names(struct pci_access *a, struct pci_device *dev, size_t n)
-{
-	jmp_buf jump;
-	volatile size_t i = 0;
-
-	libpci_jump = &jump;
-	if (setjmp(jump) == 0)
-		for (; i < n; i++)
-			pci_lookup_name(a, dev[i].name, sizeof(dev[i].name),
-					PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_HWDB, dev[i].vendor,
-					dev[i].device);
-	libpci_jump = NULL;
-}
-
 int pci_enumerate(const struct hostroot *hr, struct pci_list *ret, char *err, size_t err_len)
 {
 	_cleanup_free_ struct enum_reply *rep = NULL;
-	struct pci_access *a;
 	void *res = NULL;
 	size_t len = 0;
 	int r;
@@ -340,10 +323,10 @@ int pci_enumerate(const struct hostroot *hr, struct pci_list *ret, char *err, si
 	} else {
 		memcpy(ret->dev, rep->dev, rep->n * sizeof(rep->dev[0]));
 		ret->n = rep->n;
-		if (ret->n && (a = access_new())) {
-			lookup_names(a, ret->dev, ret->n);
-			pci_cleanup(a);
-		}
+		/* Names from pci.ids, the program's own file: read here, outside the
+		 * root, whatever root the scan ran in; one pass for all of them. */
+		if (ret->n)
+			(void)pci_names(ret->dev, ret->n);
 	}
 	return r;
 }

@@ -129,14 +129,19 @@ static int scan(const char *path, struct wanted *w, size_t n)
 	}
 }
 
+/* As libpci formats them; a name longer than buf is cut, as libpci cuts it. */
 static void format_name(char *buf, size_t len, const struct wanted *w)
 {
+	int n;
+
 	if (w->vendor_name[0] && w->device_name[0])
-		snprintf(buf, len, "%s %s", w->vendor_name, w->device_name);
+		n = snprintf(buf, len, "%s %s", w->vendor_name, w->device_name);
 	else if (w->vendor_name[0])
-		snprintf(buf, len, "%s Device %04x", w->vendor_name, w->device);
+		n = snprintf(buf, len, "%s Device %04x", w->vendor_name, w->device);
 	else
-		snprintf(buf, len, "Device %04x:%04x", w->vendor, w->device);
+		n = snprintf(buf, len, "Device %04x:%04x", w->vendor, w->device);
+	if (n < 0)
+		buf[0] = '\0';
 }
 
 /* libpci's error callback must not return. */

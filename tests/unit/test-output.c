@@ -184,7 +184,7 @@ static void test_checklist_with_profile(void **state)
 		" { \"module\": \"devices\", \"target\": \"ens9\", \"state\": \"failed\", \"message\": \"did not appear within 30 s\" },"
 		" { \"module\": \"thp\", \"target\": \"enabled\", \"state\": \"unsupported\", \"message\": \"no THP\" } ],"
 		" \"capabilities\": { \"cpu\": { \"virtualization\": \"svm\" }, \"kvm\": { \"dev_kvm\": true,"
-		" \"nested_state\": \"off\" }, \"iommu\": { \"enabled\": false, \"kind\": \"AMD-Vi\" } } }");
+		" \"nested_state\": \"off\" }, \"iommu\": { \"enabled\": false, \"active\": \"amd-vi\" } } }");
 	assert_has(out, "Readiness against /p.ini\n");
 	assert_has(out, "Hardware virtualization (AMD-V) : PASS\n");
 	assert_has(out, "IOMMU active (AMD-Vi)           : WARN (intel_iommu: takes effect after a reboot)");

@@ -77,6 +77,8 @@ check_boot_deps() {
 root_packages() {
 	local libs
 	libs=$(ldd "$HOSTPREP" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }')
+	# libkmod is dlopen()ed on first use (agent/libkmod-lazy.c): ldd cannot see it.
+	libs+=" $(ldconfig -p | awk '/libkmod\.so\.2 .*x86-64/ { print $NF; exit }')"
 	{
 		printf '%s\n' systemd systemd-sysv udev kmod pci.ids
 		# one dpkg run; a library may be known under /lib or /usr/lib (merged /usr)

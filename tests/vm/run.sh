@@ -223,8 +223,12 @@ phase_initramfs() {
 	done
 	[[ -f /usr/share/misc/pci.ids ]] && hp_add_file /usr/share/misc/pci.ids
 
-	# the program under test
+	# the program under test, and libkmod, which it dlopen()s on first use
+	# (agent/libkmod-lazy.c): ldd cannot see that one.
 	hp_add_bin "$HOSTPREP" /usr/sbin/hostprep
+	libkmod=$(ldconfig -p | awk '/libkmod\.so\.2 .*x86-64/ { print $NF; exit }')
+	[[ -n $libkmod ]] || { log "libkmod.so.2 not found (ldconfig -p)"; return 1; }
+	hp_add_bin "$libkmod"
 
 	# kernel modules
 	kmoddir=/lib/modules/$KVER

@@ -137,6 +137,7 @@ hp_inject() {
 	set +e
 	HOSTPREP_KMODEL_ROOT=$ROOT timeout 60 strace -o /dev/null -qq ${INJECT_PATH:+-P "$INJECT_PATH"} \
 		-E LD_PRELOAD="${SANITIZER_PRELOAD:+$SANITIZER_PRELOAD:}$KMODEL" -e inject="$spec" \
+		${ASAN_OPTIONS:+-E ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0"} \
 		"$HOSTPREP" -r "$ROOT" "$@" >"$o" 2>"$e"
 	rc=$?
 	set -e

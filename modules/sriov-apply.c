@@ -282,9 +282,9 @@ int sriov_numvfs_apply(struct ctx *ctx, struct action *a)
 	}
 	if (w < 0)
 		return w;
-	if (pci_vfs(&ctx->hr, j->addr, &vfs) < 0) {
-		action_set_state(a, ACTION_FAILED, "cannot list the VFs");
-		return -EIO;
+	if ((r = pci_vfs(&ctx->hr, j->addr, &vfs)) < 0) {
+		action_set_state(a, ACTION_FAILED, "cannot list the VFs: %s", strerror(-r));
+		return r;
 	}
 	if (now != j->want || strv_length(vfs) != j->want) {
 		action_set_state(a, ACTION_FAILED, "sriov_numvfs reads %llu and %zu VFs exist, %u wanted",

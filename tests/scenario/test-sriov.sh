@@ -572,3 +572,27 @@ test_sriov_record_survives_a_kill_between_the_writes_of_a_resize() {
 	drop_pf
 	assert_idempotent
 }
+
+# A read error is no answer (found by the fault matrix): named, not taken for
+# a device without SR-IOV.
+test_sriov_read_errors_are_named_not_taken_for_no_sriov() {
+	pcihost; two_vfs
+	INJECT_PATH=$ROOT/sys/devices/pci0000:00/0000:03:00.0/sriov_totalvfs hp_inject 'read:error=EIO:when=1' -p "$P" -j apply
+	assert_rc 1
+	assert_contains "$err" "[sriov 0000:03:00.0]: cannot read sriov_totalvfs of 0000:03:00.0: Input/output error"
+	INJECT_PATH=$ROOT/sys/devices/pci0000:00/0000:03:00.0/sriov_drivers_autoprobe hp_inject 'read:error=EIO:when=1' -p "$P" -j apply
+	assert_eq "$(jqo '.actions[] | select(.target == "0000:03:00.0 autoprobe") | .message')" \
+		"cannot read sriov_drivers_autoprobe: Input/output error"
+	rm -rf "$ROOT"; pcihost
+	INJECT_PATH=$ROOT/sys/devices/pci0000:00/0000:03:00.0/sriov_numvfs hp_inject 'read:error=EIO:when=1' -p "$P" -j apply
+	assert_rc 6
+	assert_eq "$(jqo '.actions[] | select(.target == "0000:03:00.0 numvfs") | .message')" \
+		"cannot read sriov_numvfs: Input/output error"
+	assert_file $PF/sriov_numvfs 0
+	# After the write, the VFs are listed from the PF's directory.
+	rm -rf "$ROOT"; pcihost
+	INJECT_PATH=$ROOT/sys/devices/pci0000:00/0000:03:00.0 hp_inject 'getdents64:error=EIO:when=1' -p "$P" -j apply
+	assert_rc 6
+	assert_eq "$(jqo '.actions[] | select(.target == "0000:03:00.0 numvfs") | .message')" \
+		"cannot list the VFs: Input/output error"
+}

@@ -308,11 +308,16 @@ static bool has_driver(const struct hostroot *hr, const void *data)
 static const char *group_holder(struct ctx *ctx, const char *addr, char *buf, size_t len)
 {
 	char who[128];
-	int g = pci_iommu_group(&ctx->hr, addr);
+	int g = pci_iommu_group(&ctx->hr, addr), r;
 
-	if (g < 0 || pci_vfio_group_holder(&ctx->hr, g, who, sizeof(who)) <= 0)
+	if (g < 0 || (r = pci_vfio_group_holder(&ctx->hr, g, who, sizeof(who))) == 0)
 		return NULL;
-	snprintf(buf, len, "dropped from the profile, but its /dev/vfio/%d is open by %s: keeping it on " VFIO, g, who);
+	if (r < 0)
+		snprintf(buf, len, "dropped from the profile, but whether its /dev/vfio/%d is open cannot be told (%s): "
+			 "keeping it on " VFIO, g, strerror(-r));
+	else
+		snprintf(buf, len, "dropped from the profile, but its /dev/vfio/%d is open by %s: keeping it on " VFIO, g,
+			 who);
 	return buf;
 }
 

@@ -596,3 +596,21 @@ test_sriov_read_errors_are_named_not_taken_for_no_sriov() {
 	assert_eq "$(jqo '.actions[] | select(.target == "0000:03:00.0 numvfs") | .message')" \
 		"cannot list the VFs: Input/output error"
 }
+
+# Whether a VF's group is open cannot be told (/proc unreadable): in use, not
+# free (found by the fault matrix).
+test_sriov_vf_whose_use_cannot_be_told_is_kept() {
+	pcihost; two_vfs
+	hp -p "$P" apply; assert_rc 2
+	profile q.ini <<'INI'
+[sriov 0000:03:00.0]
+numvfs = 3
+INI
+	clear_writes
+	INJECT_PATH=$ROOT/proc hp_inject 'getdents64:error=EIO:when=1+' -p "$P" -j apply
+	assert_rc 4
+	assert_contains "$(jqo '.actions[] | select(.target=="0000:03:00.0 numvfs") | .message')" \
+		"VF 0000:03:10.0 is in use: whether its /dev/vfio/$(group_of 0000:03:10.0) is open cannot be told: Input/output error"
+	assert_eq "$(writes)" "" "writes"
+	assert_file $PF/sriov_numvfs 2
+}

@@ -497,3 +497,16 @@ test_vfio_unreadable_vf_count_is_refused() {
 	assert_eq "$(action 0000:03:00.1 message)" "refused: cannot read its sriov_numvfs: Input/output error (force = yes overrides)"
 	assert_eq "$(driver_of 0000:03:00.1)" ixgbe
 }
+
+test_vfio_dropped_device_whose_group_use_cannot_be_told_stays() {
+	pcihost; vfio 0000:03:00.1
+	hp -p "$P" apply; assert_rc 2
+	profile none.ini <<'INI'
+[thp]
+enabled = madvise
+INI
+	INJECT_PATH=$ROOT/proc hp_inject 'getdents64:error=EIO:when=1+' -p "$P" -j apply
+	assert_rc 4
+	assert_contains "$err" "dropped from the profile, but whether its /dev/vfio/5 is open cannot be told (Input/output error): keeping it on vfio-pci"
+	assert_eq "$(driver_of 0000:03:00.1)" vfio-pci
+}

@@ -614,3 +614,30 @@ INI
 	assert_eq "$(writes)" "" "writes"
 	assert_file $PF/sriov_numvfs 2
 }
+
+# The writer child's answer that cannot be read is no "the write failed with
+# EIO" (found by the fault matrix): the message says the answer was lost, and
+# what the kernel holds is read back and recorded.
+test_sriov_unreadable_writer_answer_is_named() {
+	pcihost
+	profile p.ini <<'INI'
+[sriov 0000:03:00.0]
+numvfs = 2
+INI
+	# The answer is hostprep's 4-byte read on a pipe: which read is it?
+	cp -a "$ROOT" "$T/probe"
+	HOSTPREP_KMODEL_ROOT=$T/probe strace -qq -y -o "$T/reads" -e trace=read \
+		-E LD_PRELOAD="${SANITIZER_PRELOAD:+$SANITIZER_PRELOAD:}$KMODEL" \
+		"$HOSTPREP" -r "$T/probe" -p "$P" apply >/dev/null 2>&1 || true
+	n=$(awk '/^read\(/ { n++ } /^read\([0-9]+<pipe:.*, 4\) += 4/ { print n; exit }' "$T/reads")
+	[ -n "$n" ] || fail "no 4-byte read on a pipe in $(cat "$T/reads")"
+	hp_inject "read:error=EBUSY:when=$n" -p "$P" -j apply
+	# The VFs were made: a change, and a failure.
+	assert_rc 6
+	assert_eq "$(jqo '.actions[] | select(.target == "0000:03:00.0 numvfs") | .message')" \
+		"writing 2 to sriov_numvfs: the writer's answer could not be read (Device or resource busy); sriov_numvfs is read back"
+	assert_file $PF/sriov_numvfs 2
+	assert_eq "$(cat "$ROOT/var/lib/hostprep/sriov")" "0000:03:00.0 2" "record"
+	hp -p "$P" apply
+	assert_rc 0
+}

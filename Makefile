@@ -67,7 +67,7 @@ DEB_DEPS += strace python3
 # ansible-lint checks it) and the Prometheus export (promtool).
 DEB_DEPS += python3-jsonschema ansible-core ansible ansible-lint prometheus
 
-.PHONY: FORCE all deps check check-unit check-scenario check-ansible check-vm check-fuzz check-lint check-sanitize \
+.PHONY: FORCE all deps check check-unit check-scenario check-matrix check-ansible check-vm check-fuzz check-lint check-sanitize \
 	check-valgrind check-boot fuzz lint demo bench install uninstall clean
 all: hostprep
 
@@ -134,6 +134,14 @@ check-unit: hostprep $(UNIT_BIN)
 
 check-scenario: hostprep $(KMODEL)
 	@tests/run-all.sh $(BUILD) scenario
+
+# Fault and crash matrices (tests/fault/matrix.py): a bounded sample of the fault matrix and the
+# whole crash matrix by default; FAULT_BUDGET=all for the whole fault matrix (~2,300 runs: about
+# 20 minutes on two idle cores), FAULT_BUDGET=N / CRASH_BUDGET=N for N runs, MATRIX_SEED=N for
+# another sample, MATRIX_JOBS=N parallel runs (default 2).
+export FAULT_BUDGET CRASH_BUDGET MATRIX_SEED MATRIX_JOBS
+check-matrix: hostprep $(KMODEL)
+	@tests/run-all.sh $(BUILD) matrix
 
 check-ansible: hostprep $(KMODEL)
 	@tests/run-all.sh $(BUILD) ansible

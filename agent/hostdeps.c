@@ -260,8 +260,17 @@ static int add_routes(const struct hostroot *hr, struct hostdeps *d)
 		_cleanup_free_ char *text = NULL;
 		_cleanup_strv_free_ char **ifaces = NULL;
 
-		if (hr_read(hr, &text, "%s", files[i]) < 0)
+		r = hr_read(hr, &text, "%s", files[i]);
+		if (r == -ENOENT)
 			continue;
+		if (r < 0) {
+			/* Not "no default route": the rail fails closed (hostdeps_refusal). */
+			char line[256];
+
+			snprintf(line, sizeof(line), "%s: %s", files[i], strerror(-r));
+			RET_GATHER(ret, strv_add_unique(&d->unread_routes, line));
+			continue;
+		}
 		r = i == 0 ? route_default_ifaces_v4(text, &ifaces) : route_default_ifaces_v6(text, &ifaces);
 		if (r < 0)
 			return r;
@@ -431,14 +440,21 @@ static int add_storage(const struct hostroot *hr, struct hostdeps *d)
 	const char *points[] = { "/", "/boot", "/boot/efi" };
 	struct mount_entry m;
 	bool info = hr_read(hr, &mounts, "/proc/self/mountinfo") == 0;
-	int ret = 0;
+	int ret = 0, r;
 
 	if (!info && hr_read(hr, &mounts, "/proc/mounts") < 0)
 		return strv_add_unique(&d->unresolved, "/ (no /proc/self/mountinfo or /proc/mounts)");
 	for (size_t i = 0; i < ARRAY_SIZE(points); i++)
 		if (mounts_find(mounts, info, points[i], false, &m) == 0)
 			RET_GATHER(ret, add_mount(hr, d, &m, points[i]));
-	if (hr_read(hr, &swaps, "/proc/swaps") < 0 || !(lines = strv_split(swaps, "\n")))
+	r = hr_read(hr, &swaps, "/proc/swaps");
+	if (r < 0 && r != -ENOENT) {
+		char item[128];
+
+		snprintf(item, sizeof(item), "swap (/proc/swaps: %s)", strerror(-r));
+		return strv_add_unique(&d->unresolved, item);
+	}
+	if (r < 0 || !(lines = strv_split(swaps, "\n")))
 		return ret;
 	for (char **l = lines; *l; l++) {
 		char file[1024], type[32];
@@ -466,8 +482,9 @@ int hostdeps_collect(const struct hostroot *hr, struct hostdeps *ret)
 
 	memset(ret, 0, sizeof(*ret));
 	ret->unresolved = calloc(1, sizeof(char *));
+	ret->unread_routes = calloc(1, sizeof(char *));
 	ret->warnings = calloc(1, sizeof(char *));
-	if (!ret->unresolved || !ret->warnings) {
+	if (!ret->unresolved || !ret->unread_routes || !ret->warnings) {
 		hostdeps_free(ret);
 		return -ENOMEM;
 	}
@@ -484,6 +501,7 @@ void hostdeps_free(struct hostdeps *d)
 {
 	free(d->v);
 	strv_free(d->unresolved);
+	strv_free(d->unread_routes);
 	strv_free(d->warnings);
 	memset(d, 0, sizeof(*d));
 }
@@ -511,24 +529,41 @@ long hostdeps_pci_class(const struct hostroot *hr, const char *addr)
 	return end == c || v < 0 ? -EINVAL : v >> 8;
 }
 
+/* PREFIX ITEM, ITEM SUFFIX into buf. */
+static const char *list_refusal(char *buf, size_t len, const char *prefix, char *const *items, const char *suffix)
+{
+	size_t off = (size_t)snprintf(buf, len, "%s", prefix);
+
+	for (char *const *u = items; *u && off < len; u++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", u == items ? "" : ", ", *u);
+	if (off < len)
+		snprintf(buf + off, len - off, "%s", suffix);
+	return buf;
+}
+
 const char *hostdeps_refusal(const struct hostdeps *d, const char *addr, long class, char *buf, size_t len)
 {
 	const char *reason = hostdeps_reason(d, addr);
-	size_t off;
+	bool storage = d->unresolved && d->unresolved[0], routes = d->unread_routes && d->unread_routes[0];
 
-	if (reason || !d->unresolved || !d->unresolved[0] || class < 0 || (class >> 8) != 0x01)
+	if (reason || class < 0 || (!storage && !routes))
 		return reason;
-	off = (size_t)snprintf(buf, len, "is a mass-storage controller, and the host's ");
-	for (char **u = d->unresolved; *u && off < len; u++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s", u == d->unresolved ? "" : ", ", *u);
-	if (off < len)
-		snprintf(buf + off, len - off, " cannot be traced to a PCI device, so every mass-storage controller "
-			 "may hold it");
-	return buf;
+	if (storage && class >> 8 == 0x01)
+		return list_refusal(buf, len, "is a mass-storage controller, and the host's ", d->unresolved,
+				    " cannot be traced to a PCI device, so every mass-storage controller may hold it");
+	if (routes && class >> 8 == 0x02)
+		return list_refusal(buf, len, "is a network controller, and the host's default routes cannot be read (",
+				    d->unread_routes, "), so any network controller may carry one");
+	return NULL;
 }
 
 const char *hostdeps_never_bind(long class, char *buf, size_t len)
 {
+	/* Unknown is not "no bridge". */
+	if (class < 0 && class != -ENOENT) {
+		snprintf(buf, len, "cannot read its PCI class: %s", strerror((int)-class));
+		return buf;
+	}
 	if (class != 0x0600 && class != 0x0601)
 		return NULL;
 	snprintf(buf, len, "it is %s (class %04lx): never bound to vfio-pci, not even with force = yes",

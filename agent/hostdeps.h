@@ -26,6 +26,7 @@ struct hostdeps {
 	struct hostdep *v;
 	size_t n;
 	char **unresolved;        /* storage that could not be traced to a device (strv) */
+	char **unread_routes;     /* route files that could not be read: "FILE: error" (strv) */
 	char **warnings;          /* about routes that could not be read or traced (strv) */
 };
 
@@ -37,10 +38,12 @@ const char *hostdeps_reason(const struct hostdeps *d, const char *addr);
 long hostdeps_pci_class(const struct hostroot *hr, const char *addr);
 /* The same as hostdeps_reason, or when some storage could not be traced and
  * addr (of class, as above; negative: unknown) is a mass-storage controller
- * (base class 01), why that refuses it (in buf). */
+ * (base class 01), or the routes could not be read and addr is a network
+ * controller (02), why that refuses it (in buf). */
 const char *hostdeps_refusal(const struct hostdeps *d, const char *addr, long class, char *buf, size_t len);
 /* Why a device of class is never to leave its host driver, not even with
- * force: host bridges and ISA/LPC bridges (0600, 0601).  NULL otherwise. */
+ * force: host bridges and ISA/LPC bridges (0600, 0601), and a class that
+ * could not be read (-errno other than -ENOENT).  NULL otherwise. */
 const char *hostdeps_never_bind(long class, char *buf, size_t len);
 
 /* Pure parsers (exported for the unit tests): interfaces with a default

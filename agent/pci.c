@@ -689,11 +689,15 @@ int pci_in_use(const struct hostroot *hr, const char *addr, char *why, size_t le
 {
 	_cleanup_strv_free_ char **nets = NULL;
 	char drv[PCI_DRIVER_MAX], who[128];
-	int group;
+	int group, r;
 
+	/* What cannot be told counts as in use. */
 	if (pci_driver(hr, addr, drv, sizeof(drv)) == 0 && strcmp(drv, "vfio-pci") == 0 &&
-	    (group = pci_iommu_group(hr, addr)) >= 0 && pci_vfio_group_holder(hr, group, who, sizeof(who)) > 0) {
-		snprintf(why, len, "its /dev/vfio/%d is open by %s", group, who);
+	    (group = pci_iommu_group(hr, addr)) >= 0 && (r = pci_vfio_group_holder(hr, group, who, sizeof(who))) != 0) {
+		if (r < 0)
+			snprintf(why, len, "whether its /dev/vfio/%d is open cannot be told: %s", group, strerror(-r));
+		else
+			snprintf(why, len, "its /dev/vfio/%d is open by %s", group, who);
 		return 1;
 	}
 	if (vdpa_child(hr, addr, who, sizeof(who)) > 0) {

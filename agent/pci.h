@@ -98,7 +98,8 @@ int pci_driver_load(struct ctx *ctx, const char *driver);
 
 /* In-use checks: 1 with a reason ("its /dev/vfio/12 is open by pid 42
  * (qemu-system-x86)", "parent of vDPA device vdpa0", "interface eth3 is up"),
- * 0 when unused. */
+ * 0 when unused.  pci_vfio_group_holder: -errno when /proc cannot be read;
+ * pci_in_use counts that as in use (the reason says the error). */
 int pci_vfio_group_holder(const struct hostroot *hr, int group, char *who, size_t len);
 int pci_in_use(const struct hostroot *hr, const char *addr, char *why, size_t len);
 

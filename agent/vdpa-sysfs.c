@@ -146,8 +146,11 @@ int vdpa_sysfs_in_use(const struct hostroot *hr, const char *name, char *why, si
 
 	if (vdpa_sysfs_vhost_dev(hr, name, node, sizeof(node)) == 0) {
 		pid = hr_node_holder(hr, node, comm, sizeof(comm));
-		if (pid < 0)
-			return (int)pid;
+		if (pid < 0) {
+			/* Not "nobody": the callers keep the device as they would an open one. */
+			snprintf(why, len, "whether %s is open cannot be told: %s", node, strerror((int)-pid));
+			return 1;
+		}
 		if (pid > 0) {
 			snprintf(why, len, "%s is open by pid %ld (%s)", node, pid, comm);
 			return 1;

@@ -26,7 +26,8 @@ int vdpa_sysfs_vhost_dev(const struct hostroot *hr, const char *name, char *buf,
 /* The net interface virtio_vdpa made of it, else -ENOENT. */
 int vdpa_sysfs_netdev(const struct hostroot *hr, const char *name, char *buf, size_t len);
 /* 1 when in use (why says by whom: a process holding /dev/vhost-vdpa-N open,
- * found through /proc/PID/fd, or its virtio_vdpa interface being up), 0 when not. */
+ * found through /proc/PID/fd, or its virtio_vdpa interface being up) or when
+ * that cannot be told (why says the error), 0 when not. */
 int vdpa_sysfs_in_use(const struct hostroot *hr, const char *name, char *why, size_t len);
 /* Bind to driver: driver_override, unbind from the current driver, bind.
  * On failure step names the write that failed. */

@@ -192,7 +192,7 @@ static int read_space_cpus(struct ctx *ctx, const char *policy, struct cpuset *s
 	char *save = NULL;
 	int r = hr_read(&ctx->hr, &s, CPUFREQ_DIR "/%s/affected_cpus", policy);
 
-	if (r < 0)
+	if (r == -ENOENT)
 		r = hr_read(&ctx->hr, &s, CPUFREQ_DIR "/%s/related_cpus", policy);
 	if (r < 0)
 		return r;
@@ -290,6 +290,11 @@ static int cpu_plan(struct ctx *ctx, void *config)
 	if (!c || !c->governor)
 		return 0;
 	r = hr_list(&ctx->hr, &names, CPUFREQ_DIR);
+	if (r < 0 && r != -ENOENT) {
+		action_set_state(plan_action(ctx, "governor", NULL, c->governor->value, NULL), ACTION_FAILED,
+				 "cannot list %s: %s", CPUFREQ_DIR, strerror(-r));
+		return 0;
+	}
 	if (r < 0 || !names[0]) {
 		/* Virtual machines and some servers expose no cpufreq at all. */
 		action_set_state(plan_action(ctx, "governor", NULL, c->governor->value, NULL), ACTION_UNSUPPORTED,
@@ -307,15 +312,20 @@ static int cpu_plan(struct ctx *ctx, void *config)
 		if (strncmp(*pn, "policy", 6) != 0)
 			continue;
 		snprintf(p->name, sizeof(p->name), "%s", *pn);
-		if (read_space_cpus(ctx, *pn, &p->cpus) < 0)
+		if ((r = read_space_cpus(ctx, *pn, &p->cpus)) < 0) {
+			action_set_state(plan_action(ctx, *pn, NULL, c->governor->value, NULL), ACTION_FAILED,
+					 "cannot read the CPUs of %s: %s", *pn, strerror(-r));
 			continue;
+		}
 		cpuset_foreach(cpu, &p->cpus) wanted |= !c->cpus || c->all || cpuset_isset(&c->set, cpu);
 		if (!wanted)
 			continue;
-		if (hr_read_line(&ctx->hr, p->current, sizeof(p->current), CPUFREQ_DIR "/%s/scaling_governor", *pn) < 0 ||
-		    hr_read_line(&ctx->hr, avail, sizeof(avail), CPUFREQ_DIR "/%s/scaling_available_governors", *pn) < 0) {
+		if ((r = hr_read_line(&ctx->hr, p->current, sizeof(p->current), CPUFREQ_DIR "/%s/scaling_governor",
+				      *pn)) < 0 ||
+		    (r = hr_read_line(&ctx->hr, avail, sizeof(avail), CPUFREQ_DIR "/%s/scaling_available_governors",
+				      *pn)) < 0) {
 			action_set_state(plan_action(ctx, *pn, NULL, c->governor->value, NULL), ACTION_FAILED,
-					 "cannot read the governors of %s", *pn);
+					 "cannot read the governors of %s: %s", *pn, strerror(-r));
 			continue;
 		}
 		for (char **g = c->choices; *g && !p->chosen; g++)

@@ -107,10 +107,14 @@ static int record_settle(struct ctx *ctx, const char *pf, unsigned now)
 /* Some drivers block in this write for tens of seconds: a child does it, and
  * the parent gives up waiting after the timeout (the child, still holding
  * the run's lock, finishes the write on its own). */
-static int write_numvfs(struct ctx *ctx, const char *addr, unsigned n, unsigned timeout_s, pid_t *stuck)
+/* -errno of the write, as the writer child answered it.  -ETIMEDOUT: no
+ * answer in time (*stuck: the child).  *unread: the answer could not be read
+ * (its errno; EPIPE when the child died first): what the write did is unknown. */
+static int write_numvfs(struct ctx *ctx, const char *addr, unsigned n, unsigned timeout_s, pid_t *stuck, int *unread)
 {
 	char val[16];
 	int pipefd[2], err = EIO;
+	ssize_t got;
 	pid_t pid;
 	struct timespec start, now;
 
@@ -154,8 +158,11 @@ static int write_numvfs(struct ctx *ctx, const char *addr, unsigned n, unsigned 
 		if (k > 0)
 			break;
 	}
-	if (read(pipefd[0], &err, sizeof(err)) != sizeof(err))
-		err = EIO;
+	got = read(pipefd[0], &err, sizeof(err));
+	if (got != sizeof(err)) {
+		*unread = got < 0 ? errno : EPIPE;
+		err = *unread;
+	}
 	close(pipefd[0]);
 	lock_set_holder(getpid());
 	(void)waitpid(pid, NULL, 0);
@@ -165,9 +172,12 @@ static int write_numvfs(struct ctx *ctx, const char *addr, unsigned n, unsigned 
 static int write_numvfs_logged(struct ctx *ctx, struct action *a, const struct pf_job *j, unsigned n)
 {
 	pid_t stuck = 0;
-	int r = write_numvfs(ctx, j->addr, n, j->timeout_s, &stuck);
+	int unread = 0, r = write_numvfs(ctx, j->addr, n, j->timeout_s, &stuck, &unread);
 
-	if (r == -ETIMEDOUT)
+	if (unread)
+		action_set_state(a, ACTION_FAILED, "writing %u to sriov_numvfs: the writer's answer could not be read "
+				 "(%s); sriov_numvfs is read back", n, strerror(unread));
+	else if (r == -ETIMEDOUT)
 		action_set_state(a, ACTION_FAILED,
 				 "writing %u to sriov_numvfs did not return within %u s: the driver is still at it "
 				 "(pid %ld waits for it and holds the lock); run again when it is done", n, j->timeout_s,
@@ -282,9 +292,9 @@ int sriov_numvfs_apply(struct ctx *ctx, struct action *a)
 	}
 	if (w < 0)
 		return w;
-	if (pci_vfs(&ctx->hr, j->addr, &vfs) < 0) {
-		action_set_state(a, ACTION_FAILED, "cannot list the VFs");
-		return -EIO;
+	if ((r = pci_vfs(&ctx->hr, j->addr, &vfs)) < 0) {
+		action_set_state(a, ACTION_FAILED, "cannot list the VFs: %s", strerror(-r));
+		return r;
 	}
 	if (now != j->want || strv_length(vfs) != j->want) {
 		action_set_state(a, ACTION_FAILED, "sriov_numvfs reads %llu and %zu VFs exist, %u wanted",

@@ -173,6 +173,7 @@ static int sriov_validate(struct ctx *ctx, void *config)
 		const struct setting *header;
 	} seen[MAX_PFS * 4];
 	size_t n_seen = 0;
+	int r;
 
 	/* A section without keys never reached parse. */
 	for (size_t i = 0; i < ctx->profile->n_sections; i++) {
@@ -203,9 +204,15 @@ static int sriov_validate(struct ctx *ctx, void *config)
 				snprintf(seen[n_seen].addr, sizeof(seen[n_seen].addr), "%s", *d);
 				seen[n_seen++].header = pf->header;
 			}
-			if (hr_read_u64(&ctx->hr, &total, "/sys/bus/pci/devices/%s/sriov_totalvfs", *d) < 0) {
+			r = hr_read_u64(&ctx->hr, &total, "/sys/bus/pci/devices/%s/sriov_totalvfs", *d);
+			if (r == -ENOENT) {
 				ctx_setting_error(ctx, pf->header, "[sriov %s]: %s (%s) has no SR-IOV capability",
 						  pf->instance, *d, device_name(ctx, *d));
+				continue;
+			}
+			if (r < 0) {
+				ctx_setting_error(ctx, pf->header, "[sriov %s]: cannot read sriov_totalvfs of %s: %s",
+						  pf->instance, *d, strerror(-r));
 				continue;
 			}
 			if (pf->numvfs_s && pf->numvfs > total)
@@ -241,6 +248,7 @@ static int plan_pf(struct ctx *ctx, const struct pf_config *pf, const char *addr
 	struct action *a;
 	struct sriov_record rec;
 	uint64_t cur;
+	int r;
 	char ap[8];
 	bool to_vfio = strcmp(pf->vf_driver, "vfio-pci") == 0;
 	/* VFs going to vfio-pci must not be probed by their own driver first. */
@@ -250,9 +258,11 @@ static int plan_pf(struct ctx *ctx, const struct pf_config *pf, const char *addr
 	snprintf(job.vf_driver, sizeof(job.vf_driver), "%s", pf->vf_driver);
 	if (pf->autoprobe_s || to_vfio) {
 		snprintf(target, sizeof(target), "%s autoprobe", addr);
-		if (hr_read_line(&ctx->hr, ap, sizeof(ap), "/sys/bus/pci/devices/%s/sriov_drivers_autoprobe", addr) < 0) {
+		r = hr_read_line(&ctx->hr, ap, sizeof(ap), "/sys/bus/pci/devices/%s/sriov_drivers_autoprobe", addr);
+		if (r < 0) {
 			action_set_state(plan_action(ctx, target, NULL, want_autoprobe ? "yes" : "no", NULL), ACTION_FAILED,
-					 "no sriov_drivers_autoprobe");
+					 r == -ENOENT ? "no sriov_drivers_autoprobe" : "cannot read sriov_drivers_autoprobe: %s",
+					 strerror(-r));
 		} else if (!job_action(ctx, target, strcmp(ap, "0") == 0 ? "no" : "yes", want_autoprobe ? "yes" : "no",
 				       sriov_autoprobe_apply, &job)) {
 			return -ENOMEM;
@@ -261,9 +271,15 @@ static int plan_pf(struct ctx *ctx, const struct pf_config *pf, const char *addr
 
 	snprintf(target, sizeof(target), "%s numvfs", addr);
 	snprintf(want_s, sizeof(want_s), "%u", pf->numvfs);
-	if (hr_read_u64(&ctx->hr, &cur, "/sys/bus/pci/devices/%s/sriov_numvfs", addr) < 0) {
+	r = hr_read_u64(&ctx->hr, &cur, "/sys/bus/pci/devices/%s/sriov_numvfs", addr);
+	if (r == -ENOENT) {
 		action_set_state(plan_action(ctx, target, NULL, want_s, NULL), ACTION_FAILED,
 				 "%s has no sriov_numvfs (no SR-IOV)", addr);
+		return 0;
+	}
+	if (r < 0) {
+		action_set_state(plan_action(ctx, target, NULL, want_s, NULL), ACTION_FAILED,
+				 "cannot read sriov_numvfs: %s", strerror(-r));
 		return 0;
 	}
 	snprintf(cur_s, sizeof(cur_s), "%llu", (unsigned long long)cur);

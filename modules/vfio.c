@@ -105,21 +105,24 @@ static bool is_bridge(struct ctx *ctx, const char *addr)
 }
 
 /* Group members that keep a VM from owning the group: endpoints on a host
- * driver that the profile does not bind too.  Bridges and driverless
- * devices are fine. */
+ * driver that the profile does not bind too, or whose driver cannot be read.
+ * Bridges and driverless devices are fine.  -errno: the group cannot be listed. */
 static int group_blockers(struct ctx *ctx, int group, char *const *together, char *buf, size_t len)
 {
 	_cleanup_strv_free_ char **members = NULL;
-	int n = 0;
+	int n = 0, r;
 
 	buf[0] = '\0';
-	if (pci_group_devices(&ctx->hr, group, &members) < 0)
-		return 0;
+	if ((r = pci_group_devices(&ctx->hr, group, &members)) < 0)
+		return r;
 	for (char **m = members; *m; m++) {
 		char drv[PCI_DRIVER_MAX];
 
-		if (in_strv(together, *m) || is_bridge(ctx, *m) || pci_driver(&ctx->hr, *m, drv, sizeof(drv)) < 0 ||
-		    !drv[0] || strcmp(drv, VFIO) == 0 || strcmp(drv, "pci-stub") == 0)
+		if (in_strv(together, *m) || is_bridge(ctx, *m))
+			continue;
+		if ((r = pci_driver(&ctx->hr, *m, drv, sizeof(drv))) < 0)
+			snprintf(drv, sizeof(drv), "driver unknown: %s", strerror(-r));
+		else if (!drv[0] || strcmp(drv, VFIO) == 0 || strcmp(drv, "pci-stub") == 0)
 			continue;
 		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s (%s)", n ? ", " : "", *m, drv);
 		n++;
@@ -145,7 +148,7 @@ static const char *refusal(struct ctx *ctx, const struct hostdeps *deps, const c
 	char depbuf[512];
 	const char *dep, *iommu;
 	uint64_t vfs;
-	int g = pci_iommu_group(&ctx->hr, addr);
+	int g = pci_iommu_group(&ctx->hr, addr), r;
 
 	*next_boot = false;
 	if (g < 0 && (iommu = pci_iommu_pending(ctx))) {
@@ -158,7 +161,11 @@ static const char *refusal(struct ctx *ctx, const struct hostdeps *deps, const c
 		snprintf(buf, len, "it has no IOMMU group: the IOMMU is off (set [kernel] iommu = on or pt, then reboot)");
 		return buf;
 	}
-	if (group_blockers(ctx, g, together, blockers, sizeof(blockers)) > 0) {
+	if ((r = group_blockers(ctx, g, together, blockers, sizeof(blockers))) < 0) {
+		snprintf(buf, len, "cannot list IOMMU group %d: %s", g, strerror(-r));
+		return buf;
+	}
+	if (r > 0) {
 		snprintf(buf, len, "IOMMU group %d also holds %s on a host driver: list it in devices too, or unbind it",
 			 g, blockers);
 		return buf;
@@ -167,7 +174,12 @@ static const char *refusal(struct ctx *ctx, const struct hostdeps *deps, const c
 		snprintf(buf, len, "the host depends on it: it %s", dep);
 		return buf;
 	}
-	if (hr_read_u64(&ctx->hr, &vfs, "/sys/bus/pci/devices/%s/sriov_numvfs", addr) == 0 && vfs > 0) {
+	r = hr_read_u64(&ctx->hr, &vfs, "/sys/bus/pci/devices/%s/sriov_numvfs", addr);
+	if (r < 0 && r != -ENOENT) {
+		snprintf(buf, len, "cannot read its sriov_numvfs: %s", strerror(-r));
+		return buf;
+	}
+	if (r == 0 && vfs > 0) {
 		snprintf(buf, len, "it has %llu VFs, which unbinding its driver destroys", (unsigned long long)vfs);
 		return buf;
 	}
@@ -296,11 +308,16 @@ static bool has_driver(const struct hostroot *hr, const void *data)
 static const char *group_holder(struct ctx *ctx, const char *addr, char *buf, size_t len)
 {
 	char who[128];
-	int g = pci_iommu_group(&ctx->hr, addr);
+	int g = pci_iommu_group(&ctx->hr, addr), r;
 
-	if (g < 0 || pci_vfio_group_holder(&ctx->hr, g, who, sizeof(who)) <= 0)
+	if (g < 0 || (r = pci_vfio_group_holder(&ctx->hr, g, who, sizeof(who))) == 0)
 		return NULL;
-	snprintf(buf, len, "dropped from the profile, but its /dev/vfio/%d is open by %s: keeping it on " VFIO, g, who);
+	if (r < 0)
+		snprintf(buf, len, "dropped from the profile, but whether its /dev/vfio/%d is open cannot be told (%s): "
+			 "keeping it on " VFIO, g, strerror(-r));
+	else
+		snprintf(buf, len, "dropped from the profile, but its /dev/vfio/%d is open by %s: keeping it on " VFIO, g,
+			 who);
 	return buf;
 }
 
@@ -588,6 +605,8 @@ static int vfio_plan(struct ctx *ctx, void *config)
 	for (char **u = deps.unresolved; u && *u; u++)
 		ctx_warn(ctx, "vfio: cannot tell which PCI device holds %s; every mass-storage controller is refused "
 			 "unless force = yes", *u);
+	for (char **u = deps.unread_routes; u && *u; u++)
+		ctx_warn(ctx, "vfio: cannot read %s; every network controller is refused unless force = yes", *u);
 	for (char **d = wanted; *d; d++)
 		if ((r = plan_device(ctx, c, &deps, *d, wanted)) < 0)
 			goto out;

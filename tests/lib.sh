@@ -127,7 +127,7 @@ hold_group() {
 release_group() { kill "$HOLDER"; wait "$HOLDER" 2>/dev/null || true; rm -rf "${ROOT:?}/proc/$HOLDER"; }
 group_of() { basename "$(readlink "$ROOT/sys/bus/pci/devices/$1/iommu_group")"; }
 driver_of() { basename "$(readlink "$ROOT/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null || true; }
-# hp under strace: hp_inject 'rename:signal=SIGKILL:when=2' ARGS...  injects into the
+# hp under strace: hp_inject 'renameat:signal=SIGKILL:when=2' ARGS...  injects into the
 # main process only (children such as the sriov writer run untraced); sets $rc, $out, $err.
 # INJECT_PATH=FILE limits it to the calls on that file (strace -P; the kernel model's own
 # file operations run in the same process).

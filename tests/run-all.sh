@@ -1,16 +1,16 @@
 #!/bin/bash
 # The test command behind `make check`: unit tests (cmocka), fake-host
-# scenarios, the Ansible role, the real-kernel VM suite, the systemd boot test (tests/boot), lint
+# scenarios, the fault and crash matrices (tests/fault/matrix.py), the Ansible role, the real-kernel VM suite, the systemd boot test (tests/boot), lint
 # (cppcheck, clang-tidy), the fuzz targets briefly, unit + scenarios again under ASan+UBSan (build-san), the
 # scenarios with hostprep under valgrind; one closing "N passed, N failed".
 # Each part prints its time.
-#   tests/run-all.sh BUILD_DIR [unit|scenario|ansible|vm|boot|lint|fuzz|sanitize|valgrind]...
+#   tests/run-all.sh BUILD_DIR [unit|scenario|matrix|ansible|vm|boot|lint|fuzz|sanitize|valgrind]...
 # FUZZ_CHECK_SECONDS (per target, default 10) and VALGRIND_EVERY (valgrind on
 # every Nth hostprep run of the scenarios, default 3; 1 = all) size the last parts.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=$1; shift
-parts=("$@"); [ ${#parts[@]} -eq 0 ] && parts=(unit scenario ansible vm boot lint fuzz sanitize valgrind)
+parts=("$@"); [ ${#parts[@]} -eq 0 ] && parts=(unit scenario matrix ansible vm boot lint fuzz sanitize valgrind)
 export HOSTPREP=$PWD/$build/hostprep KMODEL=$PWD/$build/tests/libkmodel.so
 if [ "$build" = build-san ]; then
 	# The sanitizer runtime must come first when the kernel model is preloaded.
@@ -53,6 +53,9 @@ for part in "${parts[@]}"; do
 		echo "$p passed, $f failed" >"$log"; cat "$log"; count "$log" ;;
 	scenario)
 		tests/run-scenarios.sh tests/scenario/test-*.sh | tee "$log"; count "$log" ;;
+	matrix)
+		# Fault and crash matrices (tests/fault/matrix.py): FAULT_BUDGET / CRASH_BUDGET runs, or all.
+		/usr/bin/python3 tests/fault/matrix.py all 2>&1 | tee "$log"; count "$log" ;;
 	ansible)
 		tests/ansible/run.sh | tee "$log"; count "$log" ;;
 	vm)

@@ -3,12 +3,19 @@
  * listed in kmodel_rules below.  Also: a file ROOT/.kmodel/fail/REL holding
  * an errno number makes writes to ROOT/REL fail with it; a file
  * ROOT/.kmodel/log collects one line per write ("REL VALUE") so tests can
- * tell exactly what was written. */
+ * tell exactly what was written.
+ *
+ * Fault and crash points for tests/fault/matrix.py, counted over the run's
+ * processes by the lines of .kmodel/log: HOSTPREP_KMODEL_FAULT="N ERRNO" makes
+ * the N-th sysfs write fail with ERRNO; HOSTPREP_KMODEL_KILL=N kills the run
+ * (SIGKILL, the process that loaded the model and the writer) right after the
+ * N-th sysfs write took effect. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +111,47 @@ static void log_write(const char *rel, const char *value, size_t len)
 	fprintf(f, "%s %.*s\n", rel, (int)strcspn(value, "\n") < (int)len ? (int)strcspn(value, "\n") : (int)len,
 		value);
 	fclose(f);
+}
+
+/* The process that loaded the model: hostprep itself, also in its children. */
+static pid_t main_pid;
+__attribute__((constructor)) static void remember_main(void) { main_pid = getpid(); }
+
+/* Writes logged so far: the index of the one just logged. */
+static long logged_writes(void)
+{
+	char p[4096];
+	long n = 0;
+	int c;
+	FILE *f;
+
+	if (kmodel_path(p, sizeof(p), "/.kmodel/log") < 0 || !(f = fopen(p, "re")))
+		return 0;
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* HOSTPREP_KMODEL_FAULT="N ERRNO" for the write just logged. */
+static int matrix_fault(void)
+{
+	const char *f = getenv("HOSTPREP_KMODEL_FAULT");
+	long n, e;
+
+	if (!f || sscanf(f, "%ld %ld", &n, &e) != 2)
+		return 0;
+	return logged_writes() == n ? (int)e : 0;
+}
+
+static void matrix_kill(void)
+{
+	const char *k = getenv("HOSTPREP_KMODEL_KILL");
+
+	if (!k || logged_writes() != atol(k))
+		return;
+	kill(main_pid, SIGKILL);
+	kill(getpid(), SIGKILL);
 }
 
 static int injected_errno(const char *rel)
@@ -220,6 +268,8 @@ ssize_t write(int fd, const void *buf, size_t len)
 	snprintf(value, sizeof(value), "%.*s", (int)(len < sizeof(value) ? len : sizeof(value) - 1), (const char *)buf);
 	log_write(rel, value, len);
 	e = injected_errno(rel);
+	if (!e)
+		e = matrix_fault();
 	if (e) {
 		errno = e;
 		return -1;
@@ -228,6 +278,7 @@ ssize_t write(int fd, const void *buf, size_t len)
 		for (const struct kmodel_rule *r = areas[a]; r && r->pattern; r++)
 			if (fnmatch(r->pattern, rel, FNM_PATHNAME) == 0) {
 				ssize_t ret = r->handler(fd, path, value, len);
+				matrix_kill();
 				if (ret < 0) {
 					errno = (int)-ret;
 					return -1;
@@ -237,5 +288,7 @@ ssize_t write(int fd, const void *buf, size_t len)
 	/* A plain attribute: the write replaces the value. */
 	if (ftruncate(fd, 0) < 0)
 		return -1;
-	return pwrite(fd, buf, len, 0);
+	n = pwrite(fd, buf, len, 0);
+	matrix_kill();
+	return n;
 }

@@ -233,6 +233,31 @@ INI
 	assert_eq "$(jqo '.actions[0].current')" "performance (cpus 0), powersave (cpus 1)"
 }
 
+# A read error is no answer (found by the fault matrix): a policy whose CPUs
+# or governors cannot be read fails naming the error, and a cpufreq directory
+# that cannot be listed is no host without cpufreq.
+test_governor_read_errors_fail_and_name_the_error() {
+	mkhost --cpus 2
+	profile p.ini <<'INI'
+[cpu]
+governor = performance
+INI
+	INJECT_PATH=$ROOT/sys/devices/system/cpu/cpufreq/policy1/affected_cpus \
+		hp_inject 'read:error=EIO:when=1' -p "$P" -j apply
+	assert_rc 6
+	assert_eq "$(jqo '[.actions[] | .target + "=" + .state + ": " + .message] | join(", ")')" \
+		"policy1=failed: cannot read the CPUs of policy1: Input/output error, governor cpus 0=changed: "
+	assert_eq "$(cat "$ROOT/sys/devices/system/cpu/cpufreq/policy1/scaling_governor")" powersave
+	INJECT_PATH=$ROOT/sys/devices/system/cpu/cpufreq/policy1/scaling_available_governors \
+		hp_inject 'read:error=EACCES:when=1' -p "$P" -j apply
+	assert_rc 4
+	assert_eq "$(jqo '.actions[0].message')" "cannot read the governors of policy1: Permission denied"
+	INJECT_PATH=$ROOT/sys/devices/system/cpu/cpufreq hp_inject 'getdents64:error=EIO:when=1' -p "$P" -j apply
+	assert_rc 4
+	assert_eq "$(jqo '.actions[0].state + ": " + .actions[0].message')" \
+		"failed: cannot list /sys/devices/system/cpu/cpufreq: Input/output error"
+}
+
 test_thp_on_command_line_is_a_warning() {
 	mkhost --cmdline "root=/dev/sda1 transparent_hugepage=always"
 	profile p.ini <<'INI'

@@ -572,3 +572,72 @@ test_sriov_record_survives_a_kill_between_the_writes_of_a_resize() {
 	drop_pf
 	assert_idempotent
 }
+
+# A read error is no answer (found by the fault matrix): named, not taken for
+# a device without SR-IOV.
+test_sriov_read_errors_are_named_not_taken_for_no_sriov() {
+	pcihost; two_vfs
+	INJECT_PATH=$ROOT/sys/devices/pci0000:00/0000:03:00.0/sriov_totalvfs hp_inject 'read:error=EIO:when=1' -p "$P" -j apply
+	assert_rc 1
+	assert_contains "$err" "[sriov 0000:03:00.0]: cannot read sriov_totalvfs of 0000:03:00.0: Input/output error"
+	INJECT_PATH=$ROOT/sys/devices/pci0000:00/0000:03:00.0/sriov_drivers_autoprobe hp_inject 'read:error=EIO:when=1' -p "$P" -j apply
+	assert_eq "$(jqo '.actions[] | select(.target == "0000:03:00.0 autoprobe") | .message')" \
+		"cannot read sriov_drivers_autoprobe: Input/output error"
+	rm -rf "$ROOT"; pcihost
+	INJECT_PATH=$ROOT/sys/devices/pci0000:00/0000:03:00.0/sriov_numvfs hp_inject 'read:error=EIO:when=1' -p "$P" -j apply
+	assert_rc 6
+	assert_eq "$(jqo '.actions[] | select(.target == "0000:03:00.0 numvfs") | .message')" \
+		"cannot read sriov_numvfs: Input/output error"
+	assert_file $PF/sriov_numvfs 0
+	# After the write, the VFs are listed from the PF's directory.
+	rm -rf "$ROOT"; pcihost
+	INJECT_PATH=$ROOT/sys/devices/pci0000:00/0000:03:00.0 hp_inject 'getdents64:error=EIO:when=1' -p "$P" -j apply
+	assert_rc 6
+	assert_eq "$(jqo '.actions[] | select(.target == "0000:03:00.0 numvfs") | .message')" \
+		"cannot list the VFs: Input/output error"
+}
+
+# Whether a VF's group is open cannot be told (/proc unreadable): in use, not
+# free (found by the fault matrix).
+test_sriov_vf_whose_use_cannot_be_told_is_kept() {
+	pcihost; two_vfs
+	hp -p "$P" apply; assert_rc 2
+	profile q.ini <<'INI'
+[sriov 0000:03:00.0]
+numvfs = 3
+INI
+	clear_writes
+	INJECT_PATH=$ROOT/proc hp_inject 'getdents64:error=EIO:when=1+' -p "$P" -j apply
+	assert_rc 4
+	assert_contains "$(jqo '.actions[] | select(.target=="0000:03:00.0 numvfs") | .message')" \
+		"VF 0000:03:10.0 is in use: whether its /dev/vfio/$(group_of 0000:03:10.0) is open cannot be told: Input/output error"
+	assert_eq "$(writes)" "" "writes"
+	assert_file $PF/sriov_numvfs 2
+}
+
+# The writer child's answer that cannot be read is no "the write failed with
+# EIO" (found by the fault matrix): the message says the answer was lost, and
+# what the kernel holds is read back and recorded.
+test_sriov_unreadable_writer_answer_is_named() {
+	pcihost
+	profile p.ini <<'INI'
+[sriov 0000:03:00.0]
+numvfs = 2
+INI
+	# The answer is hostprep's 4-byte read on a pipe: which read is it?
+	cp -a "$ROOT" "$T/probe"
+	HOSTPREP_KMODEL_ROOT=$T/probe strace -qq -y -o "$T/reads" -e trace=read \
+		-E LD_PRELOAD="${SANITIZER_PRELOAD:+$SANITIZER_PRELOAD:}$KMODEL" \
+		"$HOSTPREP" -r "$T/probe" -p "$P" apply >/dev/null 2>&1 || true
+	n=$(awk '/^read\(/ { n++ } /^read\([0-9]+<pipe:.*, 4\) += 4/ { print n; exit }' "$T/reads")
+	[ -n "$n" ] || fail "no 4-byte read on a pipe in $(cat "$T/reads")"
+	hp_inject "read:error=EBUSY:when=$n" -p "$P" -j apply
+	# The VFs were made: a change, and a failure.
+	assert_rc 6
+	assert_eq "$(jqo '.actions[] | select(.target == "0000:03:00.0 numvfs") | .message')" \
+		"writing 2 to sriov_numvfs: the writer's answer could not be read (Device or resource busy); sriov_numvfs is read back"
+	assert_file $PF/sriov_numvfs 2
+	assert_eq "$(cat "$ROOT/var/lib/hostprep/sriov")" "0000:03:00.0 2" "record"
+	hp -p "$P" apply
+	assert_rc 0
+}

@@ -388,3 +388,19 @@ INI
 mgmtdev = 8086:10fb
 INI
 }
+
+# Whether /dev/vhost-vdpa-0 is open cannot be told (/proc unreadable): in use,
+# not rebound (found by the fault matrix).
+test_vdpa_device_whose_use_cannot_be_told_is_not_rebound() {
+	vdpa_host --dev vdpa0:vdpasim_net
+	profile p.ini <<'INI'
+[vdpa vdpa0]
+mgmtdev = vdpasim_net
+driver = virtio_vdpa
+INI
+	INJECT_PATH=$ROOT/proc hp_inject 'getdents64:error=EIO:when=1+' -p "$P" -j apply
+	assert_rc 4
+	assert_contains "$(act vdpa0 message)" \
+		"in use: whether /dev/vhost-vdpa-0 is open cannot be told: Input/output error; not rebinding"
+	assert_eq "$(writes)" "" "writes"
+}

@@ -453,3 +453,60 @@ INI
 	hp -p "$P" apply
 	assert_rc 0
 }
+
+# A read error is no answer (found by the fault matrix, tests/fault/matrix.py):
+# the rails fail closed on it and name it.
+test_vfio_unreadable_routing_table_refuses_every_network_controller() {
+	pcihost --default-route eno1; vfio "eno1, 65:00.0, 65:00.1"
+	INJECT_PATH=$ROOT/proc/net/route hp_inject 'read:error=EIO:when=1' -p "$P" -j apply
+	assert_rc 6
+	assert_eq "$(action 0000:02:00.0 message)" "refused: the host depends on it: it is a network controller, and the host's default routes cannot be read (/proc/net/route: Input/output error), so any network controller may carry one (force = yes overrides)"
+	assert_eq "$(driver_of 0000:02:00.0)" e1000e
+	assert_contains "$(jqo '.warnings | join(" ")')" "vfio: cannot read /proc/net/route: Input/output error; every network controller is refused unless force = yes"
+	# Not a network controller: bound.
+	assert_eq "$(driver_of 0000:65:00.0)" vfio-pci
+}
+
+test_vfio_unreadable_iommu_group_or_class_is_refused() {
+	pcihost; vfio 10de:1b80
+	INJECT_PATH=$ROOT/sys/kernel/iommu_groups/1/devices hp_inject 'getdents64:error=EIO:when=1+' -p "$P" -j apply
+	assert_rc 4
+	assert_eq "$(action 0000:65:00.0 message)" "refused: cannot list IOMMU group 1: Input/output error (force = yes overrides)"
+	assert_eq "$(driver_of 0000:65:00.0)" nouveau
+	# Storage that cannot be traced refuses mass-storage controllers: a class
+	# that cannot be read is refused too, even with force.
+	rm -rf "$ROOT"; pcihost --root-on rpool/ROOT/debian --root-fstype zfs; vfio 04:00.0 "force = yes"
+	INJECT_PATH=$ROOT/sys/devices/pci0000:00/0000:04:00.0/class hp_inject 'read:error=EIO:when=1+' -p "$P" -j apply
+	assert_rc 4
+	assert_eq "$(action 0000:04:00.0 message)" "refused: cannot read its PCI class: Input/output error"
+	assert_eq "$(driver_of 0000:04:00.0)" nvme
+}
+
+test_vfio_unreadable_swaps_refuse_every_mass_storage_controller() {
+	pcihost --swap /dev/nvme0n1p1; vfio 04:00.0
+	INJECT_PATH=$ROOT/proc/swaps hp_inject 'read:error=EIO:when=1' -p "$P" -j apply
+	assert_rc 4
+	assert_eq "$(action 0000:04:00.0 message)" "refused: the host depends on it: it is a mass-storage controller, and the host's swap (/proc/swaps: Input/output error) cannot be traced to a PCI device, so every mass-storage controller may hold it (force = yes overrides)"
+	assert_eq "$(driver_of 0000:04:00.0)" nvme
+}
+
+test_vfio_unreadable_vf_count_is_refused() {
+	pcihost; vfio 0000:03:00.1
+	INJECT_PATH=$ROOT/sys/devices/pci0000:00/0000:03:00.1/sriov_numvfs hp_inject 'read:error=EIO:when=1+' -p "$P" -j apply
+	assert_rc 4
+	assert_eq "$(action 0000:03:00.1 message)" "refused: cannot read its sriov_numvfs: Input/output error (force = yes overrides)"
+	assert_eq "$(driver_of 0000:03:00.1)" ixgbe
+}
+
+test_vfio_dropped_device_whose_group_use_cannot_be_told_stays() {
+	pcihost; vfio 0000:03:00.1
+	hp -p "$P" apply; assert_rc 2
+	profile none.ini <<'INI'
+[thp]
+enabled = madvise
+INI
+	INJECT_PATH=$ROOT/proc hp_inject 'getdents64:error=EIO:when=1+' -p "$P" -j apply
+	assert_rc 4
+	assert_contains "$err" "dropped from the profile, but whether its /dev/vfio/5 is open cannot be told (Input/output error): keeping it on vfio-pci"
+	assert_eq "$(driver_of 0000:03:00.1)" vfio-pci
+}

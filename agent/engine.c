@@ -63,6 +63,7 @@ void ctx_free(struct ctx *ctx)
 		}
 	json_object_put(ctx->warnings);
 	snap_free(&ctx->snap);
+	hr_free(&ctx->hr);
 }
 
 void *ctx_module_config(struct ctx *ctx, const struct module *m)
@@ -99,6 +100,34 @@ void ctx_warn(struct ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 	log_warn("%s", msg);
 	json_object_array_add(ctx->warnings, json_object_new_string(msg));
+}
+
+static bool says(const char *msg, const char *path, const char *error)
+{
+	return msg && strstr(msg, path) && strstr(msg, error);
+}
+
+/* A warning or action message that names the path and its error. */
+static bool already_said(const struct ctx *ctx, const char *path, const char *error)
+{
+	for (size_t i = 0; i < json_object_array_length(ctx->warnings); i++)
+		if (says(json_object_get_string(json_object_array_get_idx(ctx->warnings, i)), path, error))
+			return true;
+	for (size_t i = 0; i < ctx->n_actions; i++)
+		if (says(ctx->actions[i]->message, path, error))
+			return true;
+	return false;
+}
+
+void engine_say_unread(struct ctx *ctx)
+{
+	const char *path;
+	size_t i = 0;
+	int err;
+
+	while (hr_unread_next(&ctx->hr, &i, &path, &err))
+		if (!already_said(ctx, path, strerror(err)))
+			ctx_warn(ctx, "cannot read %s: %s", path, strerror(err));
 }
 
 static int module_index(const char *section)

@@ -112,6 +112,9 @@ const char *engine_boot_arg_pending(const struct ctx *ctx, const char *key);
 void ctx_setting_error(struct ctx *ctx, const struct setting *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void ctx_warn(struct ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A warning for every read of the host that failed with an error (not "not
+ * there") and that no warning or action message names yet (hr_unread_next). */
+void engine_say_unread(struct ctx *ctx);
 
 /* New action of the module being planned; state OK when current equals
  * desired, else PENDING.  current/desired may be NULL.  Its id is

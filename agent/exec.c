@@ -41,6 +41,7 @@ struct capture {
 	int fd;
 	char *buf;
 	size_t len;
+	int err;   /* errno of a failed read: the capture ended early */
 };
 
 /* Bytes read (> 0), 0 at end of file, -EAGAIN when nothing is there yet. */
@@ -72,8 +73,21 @@ static void capture_drain(struct capture *c)
 	ssize_t n;
 
 	while (c->fd >= 0 && (n = capture_read(c)) != -EAGAIN)
-		if (n <= 0)
+		if (n <= 0) {
+			c->err = n < 0 ? (int)-n : 0;
 			c->fd = -1;
+		}
+}
+
+/* A tool's output cut short by a read error is said like an unreadable file. */
+static void note_tool_read(const struct hostroot *hr, const char *what, const char *tool, int r)
+{
+	char name[512];
+
+	if (r >= 0)
+		return;
+	snprintf(name, sizeof(name), "%s of %s", what, tool);
+	hr_note_unread(hr, name, r);
 }
 
 static char *capture_take(struct capture *c)
@@ -143,6 +157,8 @@ int exec_run(const struct hostroot *hr, char *const argv[], int timeout_ms, stru
 	/* exec succeeded when the report pipe closes without a word. */
 	while ((n = read(rep[0], &e, sizeof(e))) < 0 && errno == EINTR)
 		;
+	if (n < 0)
+		note_tool_read(hr, "the start report", argv[0], -errno);
 	if (n == sizeof(e)) {
 		waitpid(pid, NULL, 0);
 		r = -e;
@@ -185,6 +201,8 @@ int exec_run(const struct hostroot *hr, char *const argv[], int timeout_ms, stru
 		r = -errno;
 	if (r < 0 && r != -ETIME)
 		goto out;
+	note_tool_read(hr, "the output", argv[0], -cap[0].err);
+	note_tool_read(hr, "the error output", argv[0], -cap[1].err);
 	res->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	res->out = capture_take(&cap[0]);
 	res->err = capture_take(&cap[1]);

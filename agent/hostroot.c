@@ -41,6 +41,64 @@ static int openat2_in_root(int rootfd, const char *rel, int flags, mode_t mode)
 	return -errno;
 }
 
+struct hr_unread {
+	struct failed_read {
+		char *path;
+		int err;
+	} *v;
+	size_t n;
+	unsigned quiet;   /* > 0: scanning what may vanish meanwhile (/proc/PID) */
+};
+
+static void note_unread(const struct hostroot *hr, const char *host, int r)
+{
+	struct hr_unread *u = hr->unread;
+	struct failed_read *nv;
+
+	if (r >= 0 || r == -ENOENT || r == -ENOTDIR || !u || u->quiet)
+		return;
+	for (size_t i = 0; i < u->n; i++)
+		if (strcmp(u->v[i].path, host) == 0)
+			return;
+	nv = realloc(u->v, (u->n + 1) * sizeof(*nv));
+	if (!nv)
+		return;
+	u->v = nv;
+	if ((nv[u->n].path = strdup(host))) {
+		nv[u->n].err = -r;
+		u->n++;
+	}
+}
+
+void hr_note_unread(const struct hostroot *hr, const char *what, int r)
+{
+	note_unread(hr, what, r);
+}
+
+bool hr_unread_next(const struct hostroot *hr, size_t *i, const char **path, int *err)
+{
+	if (!hr->unread || *i >= hr->unread->n)
+		return false;
+	*path = hr->unread->v[*i].path;
+	*err = hr->unread->v[*i].err;
+	(*i)++;
+	return true;
+}
+
+void hr_free(struct hostroot *hr)
+{
+	if (hr->unread) {
+		for (size_t i = 0; i < hr->unread->n; i++)
+			free(hr->unread->v[i].path);
+		free(hr->unread->v);
+		free(hr->unread);
+	}
+	if (hr->fd >= 0)
+		close(hr->fd);
+	memset(hr, 0, sizeof(*hr));
+	hr->fd = -1;
+}
+
 /* While hr->memo is set (the engine only reads), each file is read once and
  * kept in the run's snapshot, keyed by host path; a write forgets everything kept. */
 static void memo_forget(const struct hostroot *hr)
@@ -56,6 +114,9 @@ int hr_init(struct hostroot *hr, const char *dir)
 
 	memset(hr, 0, sizeof(*hr));
 	hr->fd = -1;
+	hr->unread = calloc(1, sizeof(*hr->unread));
+	if (!hr->unread)
+		return -ENOMEM;
 	if (!dir || !*dir)
 		dir = "/";
 	if (!realpath(dir, real))
@@ -169,10 +230,10 @@ int hr_open(const struct hostroot *hr, int flags, mode_t mode, const char *fmt, 
 static int stat_host(const struct hostroot *hr, const char *host, struct stat *st)
 {
 	_cleanup_close_ int fd = open_host(hr, host, O_PATH, 0);
+	int r = fd < 0 ? fd : fstat(fd, st) < 0 ? -errno : 0;
 
-	if (fd < 0)
-		return fd;
-	return fstat(fd, st) < 0 ? -errno : 0;
+	note_unread(hr, host, r);
+	return r;
 }
 
 int hr_stat(const struct hostroot *hr, struct stat *st, const char *fmt, ...)
@@ -255,10 +316,10 @@ static int read_fd_all(int fd, char **ret)
 static int read_host_live(const struct hostroot *hr, const char *host, char **ret)
 {
 	_cleanup_close_ int fd = open_host(hr, host, O_RDONLY, 0);
+	int r = fd < 0 ? fd : read_fd_all(fd, ret);
 
-	if (fd < 0)
-		return fd;
-	return read_fd_all(fd, ret);
+	note_unread(hr, host, r);
+	return r;
 }
 
 static int read_host(const struct hostroot *hr, const char *host, char **ret)
@@ -365,10 +426,14 @@ static int readlink_host(const struct hostroot *hr, const char *host, char *targ
 	if (dfd < 0) {
 		r = dfd;
 		target[0] = '\0';
+		note_unread(hr, host, r);
 	} else {
 		n = readlinkat(dfd, name, target, len - 1);
 		r = n < 0 ? -errno : 0;
 		target[n < 0 ? 0 : n] = '\0';
+		/* EINVAL: not a symlink, which says what it is. */
+		if (r != -EINVAL)
+			note_unread(hr, host, r);
 	}
 	if (v)
 		memo_keep(hr->memo, v, r, r == 0 ? target : NULL, NULL, 0);
@@ -455,6 +520,7 @@ int hr_list(const struct hostroot *hr, char ***ret, const char *fmt, ...)
 		return *ret ? 0 : -ENOMEM;
 	}
 	r = list_host(hr, host, ret);
+	note_unread(hr, host, r);
 	if (v)
 		memo_keep(hr->memo, v, r, NULL, r == 0 ? *ret : NULL, 0);
 	return r;
@@ -566,11 +632,12 @@ static void remove_stale_temps(struct hostroot *hr, int dfd, const char *host_di
 	struct dirent *de;
 
 	if (!d) {
+		note_unread(hr, host_dir, -errno);
 		if (fd >= 0)
 			close(fd);
 		return;
 	}
-	while ((de = readdir(d))) {
+	while ((errno = 0, de = readdir(d))) {
 		struct stat st;
 
 		if (!is_our_temp(de->d_name) || fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
@@ -582,7 +649,10 @@ static void remove_stale_temps(struct hostroot *hr, int dfd, const char *host_di
 			log_info("removed %s/%s, left by an interrupted run", strcmp(host_dir, "/") ? host_dir : "",
 				 de->d_name);
 		}
+		errno = 0;
 	}
+	/* The temp files stay until a run can list the directory. */
+	note_unread(hr, host_dir, -errno);
 	closedir(d);
 }
 
@@ -707,6 +777,8 @@ long hr_node_holder(const struct hostroot *hr, const char *node, char *comm, siz
 
 	if (r < 0 || (r = hr_list(hr, &pids, "/proc")) < 0)
 		return r;
+	/* A process may exit while it is looked at: only /proc itself counts. */
+	hr->unread->quiet++;
 	for (char **p = pids; *p; p++) {
 		_cleanup_strv_free_ char **fds = NULL;
 		char *end;
@@ -722,9 +794,11 @@ long hr_node_holder(const struct hostroot *hr, const char *node, char *comm, siz
 				continue;
 			if (hr_read_line(hr, comm, comm_len, "/proc/%s/comm", *p) < 0)
 				snprintf(comm, comm_len, "?");
+			hr->unread->quiet--;
 			return pid;
 		}
 	}
+	hr->unread->quiet--;
 	return 0;
 }
 

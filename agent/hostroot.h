@@ -19,6 +19,7 @@
 
 struct cpuset;
 struct hr_memo;
+struct hr_unread;
 
 struct hostroot {
 	char dir[4096];        /* "" for the real root, else the --root directory */
@@ -27,11 +28,22 @@ struct hostroot {
 	unsigned writes;       /* attribute writes and file replacements done */
 	struct hr_memo *memo;  /* set: reads come from the run's snapshot, each
 				  file read once; any write forgets them (snapshot.h) */
+	struct hr_unread *unread; /* reads that failed, for the run to say (hr_unread_next) */
 };
 
 /* -ENOSYS under a root other than / when the kernel has no openat2() (< 5.6):
  * such a root cannot be confined, so it is refused. */
 int hr_init(struct hostroot *hr, const char *dir);
+void hr_free(struct hostroot *hr);
+
+/* A read of the host (read, stat, readlink, directory listing) that failed
+ * with an error other than "not there" (ENOENT, ENOTDIR) is kept, each host
+ * path once: callers may treat the file as absent or fail closed, but the
+ * run says every such error (engine_say_unread).  Iterate with *i = 0; returns
+ * false at the end. */
+bool hr_unread_next(const struct hostroot *hr, size_t *i, const char **path, int *err);
+/* The same for a read outside the layer (a tool's output): what names it. */
+void hr_note_unread(const struct hostroot *hr, const char *what, int r);
 
 /* The real path of a host path under the root, for messages and for tools run
  * chrooted into the root.  Never open it: that would follow symlinks out of

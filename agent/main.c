@@ -172,6 +172,16 @@ static int load_profile(struct ctx *ctx, struct profile *p, bool validate_host)
 	return 0;
 }
 
+/* A document that cannot be written is said on stderr; the exit code still
+ * tells what happened to the host (exit 1 would claim nothing was touched). */
+static void print_document(struct json_object *doc, const char *command, bool json)
+{
+	errno = 0;
+	output_print(stdout, doc, json);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		log_warn("writing the %s output to standard output: %s", command, strerror(errno ? errno : EIO));
+}
+
 static int emit(struct ctx *ctx, const char *command, bool with_actions)
 {
 	struct json_object *doc = output_document(ctx, command, with_actions,
@@ -179,7 +189,9 @@ static int emit(struct ctx *ctx, const char *command, bool with_actions)
 
 	if (!doc)
 		return -ENOMEM;
-	output_print(stdout, doc, arg_json);
+	/* After the capabilities: their reads count too. */
+	engine_say_unread(ctx);
+	print_document(doc, command, arg_json);
 	json_object_put(doc);
 	return 0;
 }
@@ -232,10 +244,11 @@ static int run(const struct command_desc *cmd)
 		if (load_profile(&ctx, &profile, hr_is_dir(&ctx.hr, "/sys/devices/system/cpu")) < 0)
 			break;
 		log_info("%s: valid", arg_profile);
+		engine_say_unread(&ctx);
 		if (arg_json) {
 			struct json_object *o = output_validate_document(&ctx);
 
-			output_print(stdout, o, true);
+			print_document(o, "validate", true);
 			json_object_put(o);
 		} else if (log_threshold >= LOG_WARN) {
 			printf("%s: valid\n", arg_profile);

@@ -117,8 +117,10 @@ static int write_full(int fd, const void *buf, size_t len)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return -EIO;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;   /* the child died first */
 		p += n;
 		len -= (size_t)n;
 	}
@@ -132,8 +134,10 @@ static int read_full(int fd, void *buf, size_t len)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return -EIO;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;   /* the child died first */
 		p += n;
 		len -= (size_t)n;
 	}
@@ -181,6 +185,12 @@ static int options_in_child(struct ctx *ctx, const char *name, char **ret)
 	close(p[0]);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
+	if (r < 0 && r != -ENOMEM) {
+		char what[128];
+
+		snprintf(what, sizeof(what), "the options of module %s (from libkmod, in a child)", name);
+		hr_note_unread(&ctx->hr, what, r);
+	}
 	if (r < 0)
 		return r;
 	if (head.r < 0)

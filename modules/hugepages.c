@@ -125,23 +125,30 @@ bad_key:
 /* A size the running kernel does not list can still be reserved at boot
  * (hugepagesz=) when the architecture has it: on x86-64, 2M (pse) and 1G
  * (pdpe1gb).  Elsewhere only the sizes the host lists count. */
-static bool size_available(struct ctx *ctx, const struct hugepages_config *c, uint64_t kb)
+/* 1 or 0; -errno when the pool directory cannot be looked at (not "no such size"). */
+static int size_available(struct ctx *ctx, const struct hugepages_config *c, uint64_t kb)
 {
 	const char *flags = host_facts(ctx)->flags;
+	struct stat st;
+	int r = hr_stat(&ctx->hr, &st, HP_DIR, kb);
 
-	if (hr_is_dir(&ctx->hr, HP_DIR, kb))
-		return true;
+	if (r == 0 && S_ISDIR(st.st_mode))
+		return 1;
+	if (r < 0 && r != -ENOENT && r != -ENOTDIR)
+		return r;
 	if (!c->boot)
-		return false;
+		return 0;
 	return (kb == 2048 && word_in("pse", flags)) || (kb == 1024 * 1024 && word_in("pdpe1gb", flags));
 }
 
-static void size_error(struct ctx *ctx, const struct hugepages_config *c, const struct setting *s, uint64_t kb)
+static void size_error(struct ctx *ctx, const struct hugepages_config *c, const struct setting *s, uint64_t kb, int r)
 {
 	char sz[32];
 
 	format_size_kb(kb, sz, sizeof(sz));
-	if (!c->boot)
+	if (r < 0)
+		ctx_setting_error(ctx, s, "cannot read the %s hugepage pool (" HP_DIR "): %s", sz, kb, strerror(-r));
+	else if (!c->boot)
 		ctx_setting_error(ctx, s, "this host has no %s hugepages", sz);
 	else
 		ctx_setting_error(ctx, s, "this host has no %s hugepages, and its CPU cannot reserve them at boot "
@@ -152,13 +159,14 @@ static int hp_validate(struct ctx *ctx, void *config)
 {
 	struct hugepages_config *c = config;
 	const struct host_facts *h = host_facts(ctx);
+	int avail;
 
 	for (size_t i = 0; i < c->n_req; i++) {
 		const struct hugepages_request *r = &c->req[i];
 		bool node_known = false;
 
-		if (!size_available(ctx, c, r->size_kb)) {
-			size_error(ctx, c, r->setting, r->size_kb);
+		if ((avail = size_available(ctx, c, r->size_kb)) <= 0) {
+			size_error(ctx, c, r->setting, r->size_kb, avail);
 			continue;
 		}
 		if (r->node < 0)
@@ -170,8 +178,8 @@ static int hp_validate(struct ctx *ctx, void *config)
 	}
 	if (c->default_kb && !c->boot)
 		ctx_setting_error(ctx, c->default_setting, "default needs boot = yes (default_hugepagesz= is a boot argument)");
-	else if (c->default_kb && !size_available(ctx, c, c->default_kb))
-		size_error(ctx, c, c->default_setting, c->default_kb);
+	else if (c->default_kb && (avail = size_available(ctx, c, c->default_kb)) <= 0)
+		size_error(ctx, c, c->default_setting, c->default_kb, avail);
 	return 0;
 }
 

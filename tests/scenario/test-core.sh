@@ -347,3 +347,63 @@ test_version_and_help() {
 	hp apply --help; assert_rc 0; assert_contains "$out" "Exit codes"
 	hp frobnicate; assert_rc 1; assert_contains "$err" "unknown command"
 }
+
+# Every read of the host that fails with an error (not "not there") is said
+# with its path, whatever the caller made of it; absent files are not.
+test_host_read_error_is_warned_with_its_path() {
+	mkhost
+	profile p.ini <<'INI'
+[thp]
+enabled = never
+INI
+	hp -p "$P" -j audit
+	assert_rc 2
+	assert_eq "$(jqo '[.warnings[] | select(startswith("cannot read"))] | length')" 0 "warnings of a clean run"
+	INJECT_PATH=$ROOT/sys/kernel/mm/transparent_hugepage/enabled \
+		hp_inject 'read:error=EIO:when=1' -p "$P" -j audit
+	assert_contains "$(jqo '.warnings | join("\n")')" \
+		"cannot read /sys/kernel/mm/transparent_hugepage/enabled: Input/output error"
+	assert_contains "$err" \
+		"hostprep: warning: cannot read /sys/kernel/mm/transparent_hugepage/enabled: Input/output error"
+	# A symlink loop inside the root is an error too, not an absent file (said once).
+	rm "$ROOT/sys/kernel/mm/transparent_hugepage/defrag"
+	ln -s defrag "$ROOT/sys/kernel/mm/transparent_hugepage/defrag"
+	hp -p "$P" -j report
+	assert_rc 0
+	assert_eq "$(jqo '[.warnings[] | select(. == "cannot read /sys/kernel/mm/transparent_hugepage/defrag: Too many levels of symbolic links")] | length')" 1
+}
+
+test_unreadable_hugepage_pool_fails_validation_naming_the_error() {
+	mkhost
+	profile p.ini <<'INI'
+[hugepages]
+2M = 16
+INI
+	rm -rf "$ROOT/sys/kernel/mm/hugepages/hugepages-2048kB"
+	ln -s hugepages-2048kB "$ROOT/sys/kernel/mm/hugepages/hugepages-2048kB"
+	snapshot
+	hp -p "$P" apply
+	assert_rc 1
+	assert_contains "$err" "p.ini:2: cannot read the 2M hugepage pool (/sys/kernel/mm/hugepages/hugepages-2048kB): Too many levels of symbolic links"
+	assert_not_contains "$err" "has no 2M hugepages"
+	assert_unchanged
+}
+
+# The document cannot be written (a full disk, a closed pipe): said on stderr;
+# the exit code still tells what happened to the host.
+test_unwritable_standard_output_is_said_and_keeps_the_exit_code() {
+	mkhost
+	profile p.ini <<'INI'
+[thp]
+enabled = never
+INI
+	set +e
+	HOSTPREP_KMODEL_ROOT=$ROOT LD_PRELOAD="${SANITIZER_PRELOAD:+$SANITIZER_PRELOAD:}$KMODEL" \
+		timeout 60 "$HOSTPREP" -r "$ROOT" -p "$P" -j apply >/dev/full 2>"$T/.err"
+	rc=$?
+	set -e
+	err=$(cat "$T/.err")
+	assert_rc 2
+	assert_contains "$err" "hostprep: warning: writing the apply output to standard output: No space left on device"
+	assert_file /sys/kernel/mm/transparent_hugepage/enabled "always madvise [never]"
+}

@@ -22,6 +22,13 @@ static int setup(void **state)
 	return hr_init(&real, "/");
 }
 
+static int teardown(void **state)
+{
+	(void)state;
+	hr_free(&real);
+	return 0;
+}
+
 static void test_output_and_status(void **state)
 {
 	struct exec_result res;
@@ -98,6 +105,7 @@ static void test_chroot_into_root(void **state)
 	exec_result_free(&res);
 	snprintf(cmd, sizeof(cmd), "%s/made", dir);
 	assert_int_equal(access(cmd, F_OK), 0);
+	hr_free(&hr);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 }
@@ -112,5 +120,5 @@ int main(void)
 		cmocka_unit_test(test_chroot_into_root),
 	};
 
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -214,6 +214,24 @@ static void test_choice_and_paths(void **state)
 		assert_int_equal(strv_length(names), 1);
 		strv_free(names);
 	}
+	/* A read that fails for another reason than "not there" is kept, once per path. */
+	{
+		char *text = NULL;
+		const char *failed;
+		size_t i = 0;
+		int err;
+
+		assert_int_equal(hr_read(&hr, &text, "/etc/hostprep/missing"), -ENOENT);
+		assert_int_equal(hr_read(&hr, &text, "/etc/hostprep/test.conf/below"), -ENOTDIR);
+		assert_false(hr_unread_next(&hr, &i, &failed, &err));
+		assert_int_equal(hr_read(&hr, &text, "/etc/hostprep"), -EISDIR);
+		assert_int_equal(hr_read(&hr, &text, "/etc/hostprep"), -EISDIR);
+		assert_true(hr_unread_next(&hr, &i, &failed, &err));
+		assert_string_equal(failed, "/etc/hostprep");
+		assert_int_equal(err, EISDIR);
+		assert_false(hr_unread_next(&hr, &i, &failed, &err));
+	}
+	hr_free(&hr);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	assert_int_equal(system(path), 0);
 }

@@ -7,7 +7,7 @@
 #
 # usage: tests/vm/run.sh [SCENARIO...]      (glob patterns on scenario directory names)
 # environment: HOSTPREP (the binary, default ./hostprep), HOSTPREP_VM_CACHE,
-#   HOSTPREP_VM_TIMEOUT (seconds, default 300), HOSTPREP_VM_KEEP=1 (keep the work dir),
+#   HOSTPREP_VM_TIMEOUT (seconds, default 900), HOSTPREP_VM_KEEP=1 (keep the work dir),
 #   HOSTPREP_VM_KERNEL (meta-package, default linux-image-6.12-amd64). See README.md.
 set -euo pipefail
 export LC_ALL=C
@@ -18,7 +18,7 @@ top=$(cd "$here/../.." && pwd)
 HOSTPREP=${HOSTPREP:-$top/hostprep}
 CACHE=${HOSTPREP_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hostprep}
 KERNEL_META=${HOSTPREP_VM_KERNEL:-linux-image-6.12-amd64}
-VM_TIMEOUT=${HOSTPREP_VM_TIMEOUT:-300}
+VM_TIMEOUT=${HOSTPREP_VM_TIMEOUT:-900}
 KEEP=${HOSTPREP_VM_KEEP:-0}
 
 # Guest hardware: q35 with an emulated Intel IOMMU, 2 CPUs in 2 NUMA nodes of 2 GiB (one

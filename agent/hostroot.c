@@ -50,7 +50,7 @@ struct hr_unread {
 	unsigned quiet;   /* > 0: scanning what may vanish meanwhile (/proc/PID) */
 };
 
-static void note_unread(const struct hostroot *hr, const char *host, int r)
+void hr_note_unread(const struct hostroot *hr, const char *host, int r)
 {
 	struct hr_unread *u = hr->unread;
 	struct failed_read *nv;
@@ -68,11 +68,6 @@ static void note_unread(const struct hostroot *hr, const char *host, int r)
 		nv[u->n].err = -r;
 		u->n++;
 	}
-}
-
-void hr_note_unread(const struct hostroot *hr, const char *what, int r)
-{
-	note_unread(hr, what, r);
 }
 
 bool hr_unread_next(const struct hostroot *hr, size_t *i, const char **path, int *err)
@@ -232,7 +227,7 @@ static int stat_host(const struct hostroot *hr, const char *host, struct stat *s
 	_cleanup_close_ int fd = open_host(hr, host, O_PATH, 0);
 	int r = fd < 0 ? fd : fstat(fd, st) < 0 ? -errno : 0;
 
-	note_unread(hr, host, r);
+	hr_note_unread(hr, host, r);
 	return r;
 }
 
@@ -261,6 +256,14 @@ static int mode_of(const struct hostroot *hr, const char *host, mode_t *mode)
 	if (v)
 		memo_keep(hr->memo, v, r, NULL, NULL, *mode);
 	return r;
+}
+
+int hr_mode(const struct hostroot *hr, mode_t *mode, const char *fmt, ...)
+{
+	char host[4096];
+	int r = VHOST(host, fmt);
+
+	return r < 0 ? r : mode_of(hr, host, mode);
 }
 
 bool hr_exists(const struct hostroot *hr, const char *fmt, ...)
@@ -318,7 +321,7 @@ static int read_host_live(const struct hostroot *hr, const char *host, char **re
 	_cleanup_close_ int fd = open_host(hr, host, O_RDONLY, 0);
 	int r = fd < 0 ? fd : read_fd_all(fd, ret);
 
-	note_unread(hr, host, r);
+	hr_note_unread(hr, host, r);
 	return r;
 }
 
@@ -426,14 +429,14 @@ static int readlink_host(const struct hostroot *hr, const char *host, char *targ
 	if (dfd < 0) {
 		r = dfd;
 		target[0] = '\0';
-		note_unread(hr, host, r);
+		hr_note_unread(hr, host, r);
 	} else {
 		n = readlinkat(dfd, name, target, len - 1);
 		r = n < 0 ? -errno : 0;
 		target[n < 0 ? 0 : n] = '\0';
 		/* EINVAL: not a symlink, which says what it is. */
 		if (r != -EINVAL)
-			note_unread(hr, host, r);
+			hr_note_unread(hr, host, r);
 	}
 	if (v)
 		memo_keep(hr->memo, v, r, r == 0 ? target : NULL, NULL, 0);
@@ -520,7 +523,7 @@ int hr_list(const struct hostroot *hr, char ***ret, const char *fmt, ...)
 		return *ret ? 0 : -ENOMEM;
 	}
 	r = list_host(hr, host, ret);
-	note_unread(hr, host, r);
+	hr_note_unread(hr, host, r);
 	if (v)
 		memo_keep(hr->memo, v, r, NULL, r == 0 ? *ret : NULL, 0);
 	return r;
@@ -632,7 +635,7 @@ static void remove_stale_temps(struct hostroot *hr, int dfd, const char *host_di
 	struct dirent *de;
 
 	if (!d) {
-		note_unread(hr, host_dir, -errno);
+		hr_note_unread(hr, host_dir, -errno);
 		if (fd >= 0)
 			close(fd);
 		return;
@@ -649,10 +652,9 @@ static void remove_stale_temps(struct hostroot *hr, int dfd, const char *host_di
 			log_info("removed %s/%s, left by an interrupted run", strcmp(host_dir, "/") ? host_dir : "",
 				 de->d_name);
 		}
-		errno = 0;
 	}
 	/* The temp files stay until a run can list the directory. */
-	note_unread(hr, host_dir, -errno);
+	hr_note_unread(hr, host_dir, -errno);
 	closedir(d);
 }
 

@@ -42,8 +42,9 @@ void hr_free(struct hostroot *hr);
  * run says every such error (engine_say_unread).  Iterate with *i = 0; returns
  * false at the end. */
 bool hr_unread_next(const struct hostroot *hr, size_t *i, const char **path, int *err);
-/* The same for a read outside the layer (a tool's output): what names it. */
-void hr_note_unread(const struct hostroot *hr, const char *what, int r);
+/* Keeps r (a -errno, if not "not there") for path; for a read outside the
+ * layer (a tool's output), path says what was read. */
+void hr_note_unread(const struct hostroot *hr, const char *path, int r);
 
 /* The real path of a host path under the root, for messages and for tools run
  * chrooted into the root.  Never open it: that would follow symlinks out of
@@ -57,6 +58,9 @@ int hr_open(const struct hostroot *hr, int flags, mode_t mode, const char *fmt, 
 /* stat(2) (symlinks followed, inside the root). */
 int hr_stat(const struct hostroot *hr, struct stat *st, const char *fmt, ...) PRINTF_FMT(3, 4);
 
+/* stat(2)'s mode (symlinks followed, inside the root; from the snapshot while
+ * reads are memoized), or -errno: hr_exists and hr_is_dir without losing the error. */
+int hr_mode(const struct hostroot *hr, mode_t *mode, const char *fmt, ...) PRINTF_FMT(3, 4);
 bool hr_exists(const struct hostroot *hr, const char *fmt, ...) PRINTF_FMT(2, 3);
 bool hr_is_dir(const struct hostroot *hr, const char *fmt, ...) PRINTF_FMT(2, 3);
 

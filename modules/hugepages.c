@@ -129,10 +129,10 @@ bad_key:
 static int size_available(struct ctx *ctx, const struct hugepages_config *c, uint64_t kb)
 {
 	const char *flags = host_facts(ctx)->flags;
-	struct stat st;
-	int r = hr_stat(&ctx->hr, &st, HP_DIR, kb);
+	mode_t mode;
+	int r = hr_mode(&ctx->hr, &mode, HP_DIR, kb);
 
-	if (r == 0 && S_ISDIR(st.st_mode))
+	if (r == 0 && S_ISDIR(mode))
 		return 1;
 	if (r < 0 && r != -ENOENT && r != -ENOTDIR)
 		return r;

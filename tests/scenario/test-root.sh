@@ -275,29 +275,7 @@ INI
 # of the program's own files.  Then the same on a root laced with links out of
 # it at every place the first run touched: nothing outside read or changed.
 everything_profile() {
-	profile p.ini <<'INI'
-[hugepages]
-2M = 64
-[thp]
-enabled = never
-defrag = never
-[cpu]
-governor = performance
-[kernel]
-isolcpus = 2-7
-nohz_full = 2-7
-iommu = pt
-[kvm]
-nested = yes
-[sriov 0000:03:00.0]
-numvfs = 2
-vf_driver = vfio-pci
-[vfio]
-devices = 0000:65:00.0, 0000:65:00.1
-[vdpa vdpa0]
-mgmtdev = vdpasim_net
-driver = virtio_vdpa
-INI
+	profile p.ini < "$TESTS_DIR/fault/everything.ini"
 }
 
 # traced CMD...: hostprep under strace, then every path checked.

@@ -272,7 +272,8 @@ static int plan_target(struct ctx *ctx, uint64_t size_kb, int node, uint64_t pag
 		return 0;
 	}
 	target_name(t, name, sizeof(name));
-	snprintf(cur_s, sizeof(cur_s), "%" PRIu64, cur);
+	if (r == 0)
+		snprintf(cur_s, sizeof(cur_s), "%" PRIu64, cur);
 	snprintf(des_s, sizeof(des_s), "%" PRIu64, pages);
 	a = plan_action(ctx, name, r < 0 ? NULL : cur_s, des_s, hp_apply);
 	if (!a) {

@@ -25,8 +25,17 @@ ifeq ($(SANITIZE),1)
   SANLDFLAGS := -fsanitize=address,undefined
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libkmod is dlopen()ed on first use (agent/libkmod-lazy.c), not linked.
-PKG_LIBS = $(shell pkg-config --libs $(filter-out libkmod,$(PKGS)) 2>/dev/null)
+# libkmod and libnl are dlopen()ed on first use (agent/libkmod-lazy.c,
+# agent/libnl-lazy.c), not linked.
+NL_PKGS := libnl-3.0 libnl-genl-3.0 libnl-route-3.0
+PKG_LIBS = $(shell pkg-config --libs $(filter-out libkmod $(NL_PKGS),$(PKGS)) 2>/dev/null)
+# The shim is in libhostprep.a: the other unit tests and the fuzz targets use it
+# alone.  test-vdpa-nl builds and parses messages with libnl calls of its own,
+# which the shim does not forward: it links libnl too, and keeps the shim's forwarders
+# out of its dynamic symbol table (--exclude-libs), so that libnl's calls to
+# itself stay inside libnl.  The forwarders' dlopen() finds the copy already
+# loaded, and a handle's dlsym() never searches the executable: no loop.
+NL_LIBS = $(shell pkg-config --libs $(NL_PKGS) 2>/dev/null)
 ALL_CFLAGS = $(WARN) $(HARDEN) -D_GNU_SOURCE -Iagent -Imodules $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANLDFLAGS) $(LDFLAGS)
 
@@ -88,7 +97,8 @@ FORCE:
 
 $(BUILD)/tests/test-%: tests/unit/test-%.c $(BUILD)/libhostprep.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS) $(UNIT_LIBS) $(shell pkg-config --libs cmocka)
+$(BUILD)/tests/test-vdpa-nl: UNIT_LIBS = -Wl,--exclude-libs,libhostprep.a $(NL_LIBS)
 
 $(KMODEL): $(wildcard tests/fakehost/kmodel*.c tests/fakehost/kmodel.h)
 	@mkdir -p $(dir $@)

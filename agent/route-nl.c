@@ -67,13 +67,17 @@ static void on_route(struct nl_object *obj, void *data)
 
 int route_nl_default_ifaces(char ***ret, char ***unknown)
 {
-	_cleanup_(nl_socket_freep) struct nl_sock *sk = nl_socket_alloc();
+	_cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
 	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
-	_cleanup_strv_free_ char **ifaces = calloc(1, sizeof(char *));
-	_cleanup_strv_free_ char **unk = calloc(1, sizeof(char *));
+	_cleanup_strv_free_ char **ifaces = NULL, **unk = NULL;
 	struct walk w = { &ifaces, &unk, 0 };
-	int r;
+	int r = libnl_route_open();
 
+	if (r < 0)
+		return r;
+	sk = nl_socket_alloc();
+	ifaces = calloc(1, sizeof(char *));
+	unk = calloc(1, sizeof(char *));
 	if (!sk || !ifaces || !unk)
 		return -ENOMEM;
 	r = nl_connect(sk, NETLINK_ROUTE);

@@ -7,7 +7,11 @@
 /* The interfaces that carry a unicast IPv4 or IPv6 default route, in any
  * table (strv, each once).  *unknown (strv) gets a line for each default
  * route whose outgoing interface cannot be told.  0 or -errno (netlink
- * unavailable). */
+ * unavailable, -ELIBACC without libnl). */
 int route_nl_default_ifaces(char ***ret, char ***unknown);
+
+/* Loads libnl-3 and libnl-route-3 now (agent/libnl-lazy.c: they are
+ * otherwise loaded on first use): 0, or -ELIBACC when they cannot be. */
+int libnl_route_open(void);
 
 #endif

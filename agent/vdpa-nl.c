@@ -418,10 +418,13 @@ static int request(struct vdpa_nl *nl, uint8_t cmd, int flags, const char *dev_n
 
 int vdpa_nl_open(struct vdpa_nl **ret)
 {
-	struct vdpa_nl *nl = calloc(1, sizeof(*nl));
+	struct vdpa_nl *nl;
 	struct timeval tv = { .tv_sec = VDPA_NL_TIMEOUT_SEC };
-	int one = 1, r;
+	int one = 1, r = libnl_genl_open();
 
+	if (r < 0)
+		return r;
+	nl = calloc(1, sizeof(*nl));
 	if (!nl)
 		return -ENOMEM;
 	nl->sk = nl_socket_alloc();

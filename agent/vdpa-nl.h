@@ -60,8 +60,12 @@ struct vdpa_dev_request {
 struct vdpa_nl;
 
 /* Connect and resolve the family: -ENOENT when the kernel has no "vdpa"
- * family (module not loaded, or no CONFIG_VDPA). */
+ * family (module not loaded, or no CONFIG_VDPA), -ELIBACC when libnl cannot
+ * be loaded. */
 int vdpa_nl_open(struct vdpa_nl **ret);
+/* Loads libnl-3 and libnl-genl-3 now (agent/libnl-lazy.c: they are otherwise
+ * loaded on first use): 0, or -ELIBACC when they cannot be. */
+int libnl_genl_open(void);
 void vdpa_nl_close(struct vdpa_nl *nl);
 static inline void vdpa_nl_closep(struct vdpa_nl **nl) { vdpa_nl_close(*nl); }
 #define _cleanup_vdpa_nl_ __attribute__((cleanup(vdpa_nl_closep)))

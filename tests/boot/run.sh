@@ -77,8 +77,11 @@ check_boot_deps() {
 root_packages() {
 	local libs
 	libs=$(ldd "$HOSTPREP" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }')
-	# libkmod is dlopen()ed on first use (agent/libkmod-lazy.c): ldd cannot see it.
-	libs+=" $(ldconfig -p | awk '/libkmod\.so\.2 .*x86-64/ { print $NF; exit }')"
+	# libkmod and libnl are dlopen()ed on first use (agent/libkmod-lazy.c,
+	# agent/libnl-lazy.c): ldd cannot see them.
+	for so in libkmod.so.2 libnl-3.so.200 libnl-genl-3.so.200 libnl-route-3.so.200; do
+		libs+=" $(ldconfig -p | awk -v so="$so" '$1 == so && /x86-64/ && !n++ { print $NF }')"
+	done
 	{
 		printf '%s\n' systemd systemd-sysv udev kmod pci.ids
 		# one dpkg run; a library may be known under /lib or /usr/lib (merged /usr)

@@ -282,9 +282,7 @@ everything_profile() {
 traced() {
 	local allowed=(/etc/ld.so.cache /etc/ld.so.preload /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu
 		/usr/share/misc/pci.ids /usr/share/misc/pci.ids.gz /dev/null /proc/self/fd
-		"$HOSTPREP" "$KMODEL" "$P"
-		# libnl-route's constructor reads its own configuration at load (never used under --root).
-		/etc/libnl/classid)
+		"$HOSTPREP" "$KMODEL" "$P")
 	# AddressSanitizer's runtime reads its own process files.
 	[ -n "${SANITIZER_PRELOAD:-}" ] && allowed+=("$SANITIZER_PRELOAD" /usr/lib/gcc /proc/self/maps
 		/proc/self/status /proc/self/cmdline /proc/self/environ /proc/self/exe /proc/self/auxv

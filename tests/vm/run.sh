@@ -205,7 +205,7 @@ phase_unpack() {
 phase_initramfs() {
 	phase_begin initramfs
 	STAGE=$WORK/root
-	local d f applet hook m kmoddir
+	local d f applet hook m kmoddir so lib
 	mkdir -p "$STAGE"/usr/{bin,sbin,lib,lib64} "$STAGE"/{dev,proc,sys,run,tmp,root,mnt} \
 		"$STAGE"/etc/modprobe.d "$STAGE"/var/lib "$STAGE"/vm
 	for d in bin sbin lib lib64; do ln -s "usr/$d" "$STAGE/$d"; done
@@ -223,12 +223,14 @@ phase_initramfs() {
 	done
 	[[ -f /usr/share/misc/pci.ids ]] && hp_add_file /usr/share/misc/pci.ids
 
-	# the program under test, and libkmod, which it dlopen()s on first use
-	# (agent/libkmod-lazy.c): ldd cannot see that one.
+	# the program under test, and libkmod and libnl, which it dlopen()s on first
+	# use (agent/libkmod-lazy.c, agent/libnl-lazy.c): ldd cannot see those.
 	hp_add_bin "$HOSTPREP" /usr/sbin/hostprep
-	libkmod=$(ldconfig -p | awk '/libkmod\.so\.2 .*x86-64/ { print $NF; exit }')
-	[[ -n $libkmod ]] || { log "libkmod.so.2 not found (ldconfig -p)"; return 1; }
-	hp_add_bin "$libkmod"
+	for so in libkmod.so.2 libnl-3.so.200 libnl-genl-3.so.200 libnl-route-3.so.200; do
+		lib=$(ldconfig -p | awk -v so="$so" '$1 == so && /x86-64/ && !n++ { print $NF }')
+		[[ -n $lib ]] || die "$so not found (ldconfig -p)"
+		hp_add_bin "$lib"
+	done
 
 	# kernel modules
 	kmoddir=/lib/modules/$KVER

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hostroot.h"
 #include "log.h"
 #include "macro.h"
 #include "pci.h"
@@ -164,37 +165,115 @@ static __attribute__((format(printf, 1, 2))) void names_on_warning(char *msg, ..
 	(void)msg;
 }
 
-int pci_names_from(const char *ids, struct pci_device *dev, size_t n)
+/* The distinct vendor:device pairs of the list, in order of first appearance;
+ * dev_k[i] is device i's index among them. */
+static int distinct_ids(const struct pci_list *l, size_t *dev_k, struct wanted **ret, size_t *n_ret)
 {
-	_cleanup_free_ struct wanted *w = calloc(n ? n : 1, sizeof(*w));
+	struct wanted *w = NULL;
+	size_t nw = 0, cap = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		size_t k;
+
+		for (k = 0; k < nw && (w[k].vendor != l->dev[i].vendor || w[k].device != l->dev[i].device); k++)
+			;
+		if (k == nw) {
+			if (nw == cap) {
+				struct wanted *nwp = reallocarray(w, cap ? cap * 2 : 16, sizeof(*w));
+
+				if (!nwp) {
+					free(w);
+					return -ENOMEM;
+				}
+				w = nwp;
+				cap = cap ? cap * 2 : 16;
+			}
+			w[nw++] = (struct wanted){ .vendor = l->dev[i].vendor, .device = l->dev[i].device };
+		}
+		dev_k[i] = k;
+	}
+	*ret = w;
+	*n_ret = nw;
+	return 0;
+}
+
+/* names[k] for each distinct id, and every device pointed at its own. */
+static int attach_names(struct pci_list *l, const size_t *dev_k, char **names, size_t nw)
+{
+	for (size_t k = 0; k < nw; k++)
+		if (!names[k]) {
+			strv_free(names);
+			return -ENOMEM;
+		}
+	strv_free(l->names);
+	l->names = names;
+	l->n_names = nw;
+	for (size_t i = 0; i < l->n; i++)
+		l->dev[i].name = names[dev_k[i]];
+	return 0;
+}
+
+int pci_names_from(const char *ids, struct pci_list *l)
+{
+	_cleanup_free_ size_t *dev_k = calloc(l->n ? l->n : 1, sizeof(*dev_k));
+	_cleanup_free_ struct wanted *w = NULL;
+	char **names, buf[2 * NAME_MAX_LEN + 16];
 	size_t nw = 0;
 	int r;
 
-	if (!w)
+	if (!dev_k || distinct_ids(l, dev_k, &w, &nw) < 0)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		size_t k;
-
-		for (k = 0; k < nw && (w[k].vendor != dev[i].vendor || w[k].device != dev[i].device); k++)
-			;
-		if (k == nw)
-			w[nw++] = (struct wanted){ .vendor = dev[i].vendor, .device = dev[i].device };
-	}
 	r = scan(ids, w, nw);
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < nw; k++)
-			if (w[k].vendor == dev[i].vendor && w[k].device == dev[i].device)
-				format_name(dev[i].name, sizeof(dev[i].name), &w[k]);
 	if (r < 0)
 		log_debug("pci.ids: %s: %s", ids, strerror(-r));
-	return r;
+	names = calloc(nw + 1, sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	for (size_t k = 0; k < nw; k++) {
+		format_name(buf, NAME_MAX_LEN, &w[k]);
+		names[k] = strdup(buf);
+	}
+	return attach_names(l, dev_k, names, nw) < 0 ? -ENOMEM : r;
 }
 
-int pci_names(struct pci_device *dev, size_t n)
+/* A compressed pci.ids is left to libpci: one lookup per distinct id. */
+static int names_from_libpci(struct pci_access *a, struct pci_list *l)
+{
+	_cleanup_free_ size_t *dev_k = calloc(l->n ? l->n : 1, sizeof(*dev_k));
+	_cleanup_free_ struct wanted *w = NULL;
+	char **names;
+	size_t nw = 0;
+	jmp_buf jump;
+	volatile size_t k = 0;
+
+	if (!dev_k || distinct_ids(l, dev_k, &w, &nw) < 0 || !(names = calloc(nw + 1, sizeof(*names))))
+		return -ENOMEM;
+	names_jump = &jump;
+	if (setjmp(jump) == 0)
+		for (; k < nw; k++) {
+			char buf[NAME_MAX_LEN];
+
+			pci_lookup_name(a, buf, sizeof(buf), PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_HWDB,
+					w[k].vendor, w[k].device);
+			names[k] = strdup(buf);
+		}
+	names_jump = NULL;
+	/* After a libpci error: the fallback for the rest. */
+	for (; k < nw; k++) {
+		char buf[NAME_MAX_LEN];
+
+		format_name(buf, sizeof(buf), &(struct wanted){ .vendor = w[k].vendor, .device = w[k].device });
+		names[k] = strdup(buf);
+	}
+	return attach_names(l, dev_k, names, nw);
+}
+
+int pci_names(struct pci_list *l)
 {
 	struct pci_access *a = pci_alloc();
 	char ids[4096];
-	size_t l;
+	size_t len;
+	int r;
 
 	if (!a)
 		return -ENOMEM;
@@ -202,25 +281,16 @@ int pci_names(struct pci_device *dev, size_t n)
 	a->warning = names_on_warning;
 	a->debug = names_on_warning;
 	snprintf(ids, sizeof(ids), "%s", a->id_file_name);
-	l = strlen(ids);
+	len = strlen(ids);
 	/* libpci's default names pci.ids.gz and falls back to pci.ids. */
-	if (l > 3 && strcmp(ids + l - 3, ".gz") == 0) {
+	if (len > 3 && strcmp(ids + len - 3, ".gz") == 0) {
 		if (access(ids, F_OK) == 0) {
-			jmp_buf jump;
-			volatile size_t i = 0;
-
-			names_jump = &jump;
-			if (setjmp(jump) == 0)
-				for (; i < n; i++)
-					pci_lookup_name(a, dev[i].name, sizeof(dev[i].name),
-							PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_HWDB,
-							dev[i].vendor, dev[i].device);
-			names_jump = NULL;
+			r = names_from_libpci(a, l);
 			pci_cleanup(a);
-			return 0;
+			return r;
 		}
-		ids[l - 3] = '\0';
+		ids[len - 3] = '\0';
 	}
 	pci_cleanup(a);
-	return pci_names_from(ids, dev, n);
+	return pci_names_from(ids, l);
 }

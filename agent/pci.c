@@ -323,10 +323,6 @@ int pci_enumerate(const struct hostroot *hr, struct pci_list *ret, char *err, si
 	} else {
 		memcpy(ret->dev, rep->dev, rep->n * sizeof(rep->dev[0]));
 		ret->n = rep->n;
-		/* Names from pci.ids, the program's own file: read here, outside the
-		 * root, whatever root the scan ran in; one pass for all of them. */
-		if (ret->n)
-			(void)pci_names(ret->dev, ret->n);
 	}
 	return r;
 }
@@ -336,8 +332,8 @@ void pci_list_free(struct pci_list *l)
 	if (!l)
 		return;
 	free(l->dev);
-	l->dev = NULL;
-	l->n = 0;
+	strv_free(l->names);
+	*l = (struct pci_list){ 0 };
 }
 
 const struct pci_device *pci_list_find(const struct pci_list *l, const char *addr)

@@ -39,23 +39,26 @@ struct pci_device {
 	char addr[PCI_ADDR_MAX];
 	unsigned vendor, device;
 	unsigned class;             /* base class and subclass: 0x0200 Ethernet */
-	char name[256];             /* "Vendor Device" from pci.ids */
+	const char *name;           /* "Vendor Device", once pci_names() ran: one of the list's names */
 };
 
 struct pci_list {
 	struct pci_device *dev;
 	size_t n;
+	char **names;               /* the distinct names, one per vendor:device */
+	size_t n_names;
 };
 
 /* Every PCI device of the root, in address order.  On a libpci error, err
  * (may be NULL) holds its message and -EIO is returned. */
 int pci_enumerate(const struct hostroot *hr, struct pci_list *ret, char *err, size_t err_len);
 void pci_list_free(struct pci_list *l);
-/* Names ("Vendor Device", as libpci writes them) from pci.ids into dev[].name:
- * one pass over the file for all of them, keeping only their names
- * (agent/pci-names.c).  pci_names_from reads a given file (tests). */
-int pci_names(struct pci_device *dev, size_t n);
-int pci_names_from(const char *ids, struct pci_device *dev, size_t n);
+/* Names ("Vendor Device", as libpci writes them) from pci.ids for dev[].name:
+ * one pass over the file for all of them, keeping one name per vendor:device
+ * (agent/pci-names.c).  An id the file lacks gets libpci's fallback ("Device
+ * 8086:1572").  pci_names_from reads a given file (tests). */
+int pci_names(struct pci_list *l);
+int pci_names_from(const char *ids, struct pci_list *l);
 #define _cleanup_pci_list_ __attribute__((cleanup(pci_list_free)))
 const struct pci_device *pci_list_find(const struct pci_list *l, const char *addr);
 

@@ -16,18 +16,12 @@
 
 /* Host facts ------------------------------------------------------------ */
 
-static void load_cpuinfo(struct ctx *ctx, struct host_facts *h)
+/* One line of /proc/cpuinfo; true once the three facts are known. */
+static bool cpuinfo_line(struct host_facts *h, const char *l)
 {
-	_cleanup_free_ char *info = NULL;
-	char *save = NULL;
+	const char *colon = strchr(l, ':'), *v;
 
-	if (hr_read(&ctx->hr, &info, "/proc/cpuinfo") < 0)
-		return;
-	for (char *l = strtok_r(info, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		char *colon = strchr(l, ':'), *v;
-
-		if (!colon)
-			continue;
+	if (colon) {
 		v = colon + 1;
 		while (*v == ' ')
 			v++;
@@ -37,9 +31,54 @@ static void load_cpuinfo(struct ctx *ctx, struct host_facts *h)
 			snprintf(h->model, sizeof(h->model), "%s", v);
 		else if (!h->flags[0] && strncmp(l, "flags", 5) == 0)
 			snprintf(h->flags, sizeof(h->flags), "%s", v);
-		/* The first CPU says it all: the other thousand are not parsed. */
-		if (h->vendor[0] && h->model[0] && h->flags[0])
-			break;
+	}
+	return h->vendor[0] && h->model[0] && h->flags[0];
+}
+
+/* Read as far as the facts go: the first CPU says it all.  On a big host the
+ * file is a megabyte, and the kernel computes every CPU's block (its
+ * frequency included) only when it is read that far. */
+static void load_cpuinfo(struct ctx *ctx, struct host_facts *h)
+{
+	_cleanup_close_ int fd = hr_open(&ctx->hr, O_RDONLY | O_CLOEXEC, 0, "/proc/cpuinfo");
+	char buf[16384];
+	size_t have = 0;
+	bool skipping = false;   /* inside a line longer than buf: not a fact */
+
+	if (fd < 0) {
+		hr_note_unread(&ctx->hr, "/proc/cpuinfo", fd);
+		return;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		char *l = buf, *nl;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			hr_note_unread(&ctx->hr, "/proc/cpuinfo", -errno);
+			return;
+		}
+		have += (size_t)n;
+		buf[have] = '\0';
+		while ((nl = strchr(l, '\n'))) {
+			*nl = '\0';
+			if (!skipping && cpuinfo_line(h, l))
+				return;
+			skipping = false;
+			l = nl + 1;
+		}
+		if (n == 0) {
+			if (!skipping)
+				(void)cpuinfo_line(h, l);
+			return;
+		}
+		have -= (size_t)(l - buf);
+		memmove(buf, l, have);
+		if (have == sizeof(buf) - 1) {
+			have = 0;
+			skipping = true;
+		}
 	}
 }
 
@@ -106,6 +145,19 @@ const struct pci_device *snap_pci_device(struct ctx *ctx, const char *addr)
 	const struct pci_list *l = snap_pci(ctx, NULL, 0);
 
 	return l ? bsearch(addr, l->dev, l->n, sizeof(l->dev[0]), cmp_key_device) : NULL;
+}
+
+const char *snap_pci_name(struct ctx *ctx, const struct pci_device *d)
+{
+	struct snapshot *s = &ctx->snap;
+
+	/* pci.ids is the program's own file, read outside the root whatever
+	 * root the scan ran in; only runs that print a name read it. */
+	if (!s->pci_named) {
+		s->pci_named = true;
+		(void)pci_names(&s->pci);
+	}
+	return d->name ? d->name : "?";
 }
 
 /* Modules ----------------------------------------------------------------- */
@@ -232,6 +284,7 @@ void snap_invalidate(struct ctx *ctx)
 	memo_clear(&s->memo);
 	pci_list_free(&s->pci);
 	s->pci_listed = false;
+	s->pci_named = false;
 }
 
 void snap_free(struct snapshot *s)
@@ -243,18 +296,27 @@ void snap_free(struct snapshot *s)
 /* The files' table -------------------------------------------------------- */
 
 /* Contents larger than this are read again rather than kept: nothing reads
- * such a file twice (/proc/cpuinfo of a big host is read once, for the facts). */
+ * such a file twice. */
 #define MEMO_MAX_DATA (64 * 1024)
 #define ARENA_BLOCK (64 * 1024)
 
-/* A value and its key, in the arena: a run keeps thousands of small ones. */
+/* A value and its key, in the arena: a run keeps thousands of small ones
+ * (a 1,000-device report about 5,500, 56 bytes each on average). */
 struct memo_rec {
+	uint64_t hash;
 	struct memo_value v;
-	char key[];                /* kind, then the path */
+	char key[];                /* kind, prefix code, the rest of the path */
 };
 
+/* Most paths start with one of these: the key names it by one letter. */
+static const char *const key_prefixes[] = {
+	"/sys/bus/pci/devices/", "/sys/devices/system/cpu/", "/sys/devices/system/node/",
+	"/sys/kernel/iommu_groups/", "/sys/kernel/mm/", "/sys/class/net/", "/sys/bus/pci/drivers/",
+	"/sys/module/", "/proc/",
+};
+
+/* A slot is one pointer; the hash sits in the record. */
 struct memo_entry {
-	uint64_t hash;
 	struct memo_rec *rec;      /* NULL: a free slot */
 };
 
@@ -264,12 +326,14 @@ struct memo_block {
 	max_align_t data[];
 };
 
-static void *arena_alloc(struct hr_memo *m, size_t n)
+/* align: a power of two; records need their pointers', contents none. */
+static void *arena_alloc(struct hr_memo *m, size_t n, size_t align)
 {
 	struct memo_block *b = m->blocks;
 
-	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-	if (!b || b->size - b->used < n) {
+	if (b)
+		b->used = (b->used + align - 1) & ~(align - 1);
+	if (!b || b->used > b->size || b->size - b->used < n) {
 		size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
 
 		b = malloc(sizeof(*b) + size);
@@ -285,7 +349,7 @@ static void *arena_alloc(struct hr_memo *m, size_t n)
 void memo_clear(struct hr_memo *m)
 {
 	for (size_t i = 0; i < m->cap; i++)
-		if (m->tab[i].rec)
+		if (m->tab[i].rec && m->tab[i].rec->key[0] == MEMO_LIST)
 			strv_free(m->tab[i].rec->v.list);
 	free(m->tab);
 	while (m->blocks) {
@@ -310,7 +374,7 @@ static struct memo_entry *probe(struct memo_entry *tab, size_t cap, uint64_t h, 
 {
 	size_t i = (size_t)h & (cap - 1);
 
-	while (tab[i].rec && (tab[i].hash != h || strcmp(tab[i].rec->key, key) != 0))
+	while (tab[i].rec && (tab[i].rec->hash != h || strcmp(tab[i].rec->key, key) != 0))
 		i = (i + 1) & (cap - 1);
 	return &tab[i];
 }
@@ -324,7 +388,7 @@ static int grow(struct hr_memo *m)
 		return -ENOMEM;
 	for (size_t i = 0; i < m->cap; i++)
 		if (m->tab[i].rec)
-			*probe(tab, cap, m->tab[i].hash, m->tab[i].rec->key) = m->tab[i];
+			*probe(tab, cap, m->tab[i].rec->hash, m->tab[i].rec->key) = m->tab[i];
 	free(m->tab);
 	m->tab = tab;
 	m->cap = cap;
@@ -333,16 +397,24 @@ static int grow(struct hr_memo *m)
 
 struct memo_value *memo_slot(struct hr_memo *m, enum memo_kind kind, const char *path, bool *fresh)
 {
-	size_t n = strlen(path);
 	char key[4100];
+	size_t n, skip = 0;
+	char code = '-';
 	uint64_t h;
 	struct memo_entry *e;
 
-	if (n + 2 > sizeof(key))
+	for (size_t i = 0; i < ARRAY_SIZE(key_prefixes) && !skip; i++)
+		if (strncmp(path, key_prefixes[i], strlen(key_prefixes[i])) == 0) {
+			skip = strlen(key_prefixes[i]);
+			code = (char)('A' + i);
+		}
+	n = strlen(path + skip);
+	if (n + 3 > sizeof(key))
 		return NULL;
 	key[0] = (char)kind;
-	memcpy(key + 1, path, n + 1);
-	h = hash(key, n + 1);
+	key[1] = code;
+	memcpy(key + 2, path + skip, n + 1);
+	h = hash(key, n + 2);
 	/* At most half full: probes stay short. */
 	if ((m->n + 1) * 2 > m->cap && grow(m) < 0)
 		return NULL;
@@ -350,12 +422,12 @@ struct memo_value *memo_slot(struct hr_memo *m, enum memo_kind kind, const char 
 	*fresh = !e->rec;
 	if (e->rec)
 		return &e->rec->v;
-	e->rec = arena_alloc(m, sizeof(*e->rec) + n + 2);
+	e->rec = arena_alloc(m, sizeof(*e->rec) + n + 3, _Alignof(struct memo_rec));
 	if (!e->rec)
 		return NULL;
+	e->rec->hash = h;
 	e->rec->v = (struct memo_value){ .r = -EAGAIN };
-	memcpy(e->rec->key, key, n + 2);
-	e->hash = h;
+	memcpy(e->rec->key, key, n + 3);
 	m->n++;
 	return &e->rec->v;
 }
@@ -365,12 +437,13 @@ void memo_keep(struct hr_memo *m, struct memo_value *slot, int r, const char *da
 	size_t n = data ? strlen(data) : 0;
 
 	/* What is not kept (too big, no memory) is read again: r stays -EAGAIN. */
-	if (r == 0 && data && (n > MEMO_MAX_DATA || !(slot->data = arena_alloc(m, n + 1))))
-		return;
+	if (r == 0 && data) {
+		if (n > MEMO_MAX_DATA || !(slot->data = arena_alloc(m, n + 1, 1)))
+			return;
+		memcpy(slot->data, data, n + 1);
+	}
 	if (r == 0 && list && !(slot->list = strv_copy(list)))
 		return;
-	if (slot->data)
-		memcpy(slot->data, data, n + 1);
 	slot->r = r;
 	slot->mode = mode;
 }

@@ -40,9 +40,11 @@ enum memo_kind { MEMO_READ = 'r', MEMO_LINK = 'l', MEMO_LIST = 'd', MEMO_STAT = 
 
 struct memo_value {
 	int r;                     /* 0 or -errno */
-	char *data;                /* MEMO_READ: content; MEMO_LINK: target */
-	char **list;               /* MEMO_LIST: entries as hr_list returns them */
 	mode_t mode;               /* MEMO_STAT: st_mode */
+	union {
+		char *data;        /* MEMO_READ, MEMO_MODOPTS: content; MEMO_LINK: target */
+		char **list;       /* MEMO_LIST: entries as hr_list returns them */
+	};
 };
 
 struct memo_entry;
@@ -57,6 +59,7 @@ struct hr_memo {
 struct snapshot {
 	struct host_facts facts;
 	bool pci_listed;
+	bool pci_named;            /* names looked up in pci.ids */
 	int pci_r;                 /* pci_enumerate's result */
 	char pci_err[512];
 	struct pci_list pci;
@@ -72,6 +75,8 @@ const struct pci_list *snap_pci(struct ctx *ctx, char *err, size_t err_len);
 bool snap_pci_listed(const struct ctx *ctx);
 /* One device of that list, NULL when absent or when the list failed. */
 const struct pci_device *snap_pci_device(struct ctx *ctx, const char *addr);
+/* A listed device's name from pci.ids, read at the first name asked for. */
+const char *snap_pci_name(struct ctx *ctx, const struct pci_device *d);
 
 /* The options modprobe passes to a module (kmodules_options: libkmod over the
  * root's modprobe.d), worked out once per module; *ret is malloc'ed. */

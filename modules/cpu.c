@@ -207,12 +207,33 @@ static int read_space_cpus(struct ctx *ctx, const char *policy, struct cpuset *s
 	return 0;
 }
 
+/* A policy's CPUs are a list, not a struct cpuset: a cpuset is 1 KiB, and a
+ * 512-policy host would hold half a megabyte of them for a few CPUs each. */
 struct policy_plan {
 	char name[32];
 	char current[64];
 	const char *chosen;
-	struct cpuset cpus;
+	unsigned *cpus;
+	size_t n_cpus;
 };
+
+static int policy_keep_cpus(struct policy_plan *p, const struct cpuset *set)
+{
+	size_t n = 0;
+
+	cpuset_foreach(c, set) n++;
+	p->cpus = calloc(n ? n : 1, sizeof(*p->cpus));
+	if (!p->cpus)
+		return -ENOMEM;
+	cpuset_foreach(c, set) p->cpus[p->n_cpus++] = c;
+	return 0;
+}
+
+static void policy_add_cpus(const struct policy_plan *p, struct cpuset *set)
+{
+	for (size_t k = 0; k < p->n_cpus; k++)
+		cpuset_set(set, p->cpus[k]);
+}
 
 /* The group's current governors as planned (format_gov_cpus). */
 static void describe_currents(const struct policy_plan *p, const bool *in_group, size_t n, char *buf, size_t len)
@@ -221,8 +242,13 @@ static void describe_currents(const struct policy_plan *p, const bool *in_group,
 	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (in_group[i])
-			k = gov_cpus_add(seen, k, ARRAY_SIZE(seen), p[i].current, &p[i].cpus);
+		if (in_group[i]) {
+			struct cpuset cpus;
+
+			cpuset_zero(&cpus);
+			policy_add_cpus(&p[i], &cpus);
+			k = gov_cpus_add(seen, k, ARRAY_SIZE(seen), p[i].current, &cpus);
+		}
 	format_gov_cpus(seen, k, buf, len);
 }
 
@@ -262,7 +288,7 @@ static int plan_groups(struct ctx *ctx, struct policy_plan *p, size_t n)
 			g->currents[g->n] = strdup(p[j].current);
 			oom |= !g->policies[g->n] || !g->currents[g->n];
 			g->n++;
-			cpuset_foreach(c, &p[j].cpus) cpuset_set(&cpus, c);
+			policy_add_cpus(&p[j], &cpus);
 		}
 		cpuset_format(&cpus, list, sizeof(list));
 		snprintf(target, sizeof(target), "governor cpus %s", list);
@@ -285,6 +311,7 @@ static int cpu_plan(struct ctx *ctx, void *config)
 	_cleanup_strv_free_ char **names = NULL;
 	_cleanup_free_ struct policy_plan *plans = NULL;
 	size_t n = 0;
+	bool oom = false;
 	int r;
 
 	if (!c || !c->governor)
@@ -306,18 +333,19 @@ static int cpu_plan(struct ctx *ctx, void *config)
 		return -ENOMEM;
 	for (char **pn = names; *pn; pn++) {
 		struct policy_plan *p = &plans[n];
+		struct cpuset cpus;
 		char avail[512];
 		bool wanted = false;
 
 		if (strncmp(*pn, "policy", 6) != 0)
 			continue;
 		snprintf(p->name, sizeof(p->name), "%s", *pn);
-		if ((r = read_space_cpus(ctx, *pn, &p->cpus)) < 0) {
+		if ((r = read_space_cpus(ctx, *pn, &cpus)) < 0) {
 			action_set_state(plan_action(ctx, *pn, NULL, c->governor->value, NULL), ACTION_FAILED,
 					 "cannot read the CPUs of %s: %s", *pn, strerror(-r));
 			continue;
 		}
-		cpuset_foreach(cpu, &p->cpus) wanted |= !c->cpus || c->all || cpuset_isset(&c->set, cpu);
+		cpuset_foreach(cpu, &cpus) wanted |= !c->cpus || c->all || cpuset_isset(&c->set, cpu);
 		if (!wanted)
 			continue;
 		if ((r = hr_read_line(&ctx->hr, p->current, sizeof(p->current), CPUFREQ_DIR "/%s/scaling_governor",
@@ -336,9 +364,16 @@ static int cpu_plan(struct ctx *ctx, void *config)
 					 "none of %s is available (%s offers: %s)", c->governor->value, *pn, avail);
 			continue;
 		}
+		if (policy_keep_cpus(p, &cpus) < 0) {
+			oom = true;
+			break;
+		}
 		n++;
 	}
-	return plan_groups(ctx, plans, n);
+	r = oom ? -ENOMEM : plan_groups(ctx, plans, n);
+	for (size_t i = 0; i < n; i++)
+		free(plans[i].cpus);
+	return r;
 }
 
 /* Governor per CPU range: one entry per governor in use. */

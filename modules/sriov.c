@@ -134,7 +134,7 @@ static const char *device_name(struct ctx *ctx, const char *addr)
 {
 	const struct pci_device *d = snap_pci_device(ctx, addr);
 
-	return d ? d->name : "?";
+	return d ? snap_pci_name(ctx, d) : "?";
 }
 
 /* The PFs a selector names.  VFs often share their PF's vendor:device
@@ -401,10 +401,28 @@ static struct json_object *netdevs_json(struct ctx *ctx, const char *addr)
 	return arr;
 }
 
+/* A host can have a thousand VFs: their keys are literals json-c need not
+ * copy, and VFs on the same driver share its string. */
+static void vf_add(struct json_object *vf, const char *key, struct json_object *value)
+{
+	json_object_object_add_ex(vf, key, value, JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY);
+}
+
+static struct json_object *vf_driver(struct json_object **last, const char *drv)
+{
+	if (!drv[0])
+		return NULL;
+	if (!*last || strcmp(json_object_get_string(*last), drv) != 0) {
+		json_object_put(*last);
+		*last = json_object_new_string(drv);
+	}
+	return json_object_get(*last);
+}
+
 static void sriov_report(struct ctx *ctx, struct json_object *caps)
 {
 	const struct pci_list *all = snap_pci(ctx, NULL, 0);
-	struct json_object *pfs = json_object_new_array();
+	struct json_object *pfs = json_object_new_array(), *last_drv = NULL;
 
 	for (size_t i = 0; all && i < all->n; i++) {
 		const char *addr = all->dev[i].addr;
@@ -417,7 +435,7 @@ static void sriov_report(struct ctx *ctx, struct json_object *caps)
 			continue;
 		o = json_object_new_object();
 		json_object_object_add(o, "address", json_object_new_string(addr));
-		json_object_object_add(o, "name", json_object_new_string(all->dev[i].name));
+		json_object_object_add(o, "name", json_object_new_string(snap_pci_name(ctx, &all->dev[i])));
 		json_object_object_add(o, "interfaces", netdevs_json(ctx, addr));
 		json_object_object_add(o, "driver", pci_driver(&ctx->hr, addr, drv, sizeof(drv)) == 0 && drv[0]
 						 ? json_object_new_string(drv) : NULL);
@@ -433,15 +451,15 @@ static void sriov_report(struct ctx *ctx, struct json_object *caps)
 				struct json_object *vo = json_object_new_object();
 				int g = pci_iommu_group(&ctx->hr, *v);
 
-				json_object_object_add(vo, "address", json_object_new_string(*v));
-				json_object_object_add(vo, "driver", pci_driver(&ctx->hr, *v, drv, sizeof(drv)) == 0 && drv[0]
-								  ? json_object_new_string(drv) : NULL);
-				json_object_object_add(vo, "iommu_group", g < 0 ? NULL : json_object_new_int(g));
+				vf_add(vo, "address", json_object_new_string(*v));
+				vf_add(vo, "driver", pci_driver(&ctx->hr, *v, drv, sizeof(drv)) == 0 ? vf_driver(&last_drv, drv) : NULL);
+				vf_add(vo, "iommu_group", g < 0 ? NULL : json_object_new_int(g));
 				json_object_array_add(arr, vo);
 			}
 		json_object_object_add(o, "vfs", arr);
 		json_object_array_add(pfs, o);
 	}
+	json_object_put(last_drv);
 	json_object_object_add(caps, "sriov", pfs);
 }
 

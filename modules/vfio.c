@@ -664,7 +664,7 @@ static void vfio_report(struct ctx *ctx, struct json_object *caps)
 		d = json_object_new_object();
 		blocking = json_object_new_array();
 		json_object_object_add(d, "address", json_object_new_string(addr));
-		json_object_object_add(d, "name", json_object_new_string(dev ? dev->name : "?"));
+		json_object_object_add(d, "name", json_object_new_string(dev ? snap_pci_name(ctx, dev) : "?"));
 		json_object_object_add(d, "iommu_group", g < 0 ? NULL : json_object_new_int(g));
 		snprintf(node, sizeof(node), "/dev/vfio/%d", g);
 		json_object_object_add(d, "dev_node", g < 0 ? NULL : json_object_new_string(node));

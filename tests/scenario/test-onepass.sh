@@ -19,6 +19,21 @@ opened() {
 		sed "s|^$ROOT/||; s|^/||; s|^|/|" > "$T/opened"
 }
 
+# read_bytes FILE ARGS...: hostprep ARGS under strace; $bytes gets how many
+# bytes its read() calls took from the root's FILE (e.g. proc/cpuinfo); sets
+# $rc and $out too.
+read_bytes() {
+	local file=$1
+	shift
+	set +e
+	HOSTPREP_KMODEL_ROOT=$ROOT LD_PRELOAD="${SANITIZER_PRELOAD:+$SANITIZER_PRELOAD:}$KMODEL" \
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -y -e trace=read -o "$T/reads" "$HOSTPREP" -r "$ROOT" "$@" >"$T/.out" 2>"$T/.err"
+	rc=$?
+	set -e
+	out=$(cat "$T/.out")
+	bytes=$(grep -F "$file>" "$T/reads" | sed -n 's/.*= \([0-9]*\)$/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+}
+
 # The sysfs and procfs files of the host that were opened more than once.
 # libkmod reads /proc/cmdline itself (module options given on the kernel
 # command line) whenever the run asks it for a module's options: that second
@@ -93,6 +108,49 @@ INI
 	# The report lists it (it names every PF and every device on vfio-pci).
 	opened -p "$P" -j audit
 	assert_eq "$(grep -c '/0000:02:00.0/vendor$' "$T/opened")" 1 "-j audit: opens of an unrelated device's vendor"
+}
+
+# The CPU's vendor, model and flags come from the first CPU's block: the rest
+# of a big host's /proc/cpuinfo (a megabyte at 512 CPUs, each block computed by
+# the kernel as it is read) is not read.
+test_cpuinfo_is_read_only_as_far_as_the_facts() {
+	mkhost --cpus 256
+	local size
+	size=$(stat -c %s "$ROOT/proc/cpuinfo")
+	[ "$size" -gt 32768 ] || fail "the fake /proc/cpuinfo has only $size bytes"
+	read_bytes proc/cpuinfo -j report
+	assert_rc 0
+	[ "$bytes" -gt 0 ] && [ "$bytes" -le 16384 ] || fail "read $bytes bytes of a $size-byte /proc/cpuinfo"
+	assert_eq "$(jqo .capabilities.cpu.vendor)" GenuineIntel
+}
+
+# A fact missing from the first block is looked for in the next ones, and a
+# line longer than the reading buffer is passed over, not cut into lines.
+test_cpuinfo_facts_past_a_long_line_and_past_the_first_block() {
+	mkhost --cpus 64
+	local rest
+	rest=$(grep -v '^model name' "$ROOT/proc/cpuinfo")
+	{
+		# Cut into 16,383-byte reads, this line's third piece would begin with
+		# "vendor_id".
+		printf 'notes\t: %svendor_id\t: Bogus\n' "$(head -c 32758 /dev/zero | tr '\0' x)"
+		printf '%s\n\nprocessor\t: 64\nmodel name\t: Late Model CPU\n' "$rest"
+	} > "$ROOT/proc/cpuinfo"
+	hp -j report
+	assert_rc 0
+	assert_eq "$(jqo .capabilities.cpu.vendor)" GenuineIntel
+	assert_eq "$(jqo .capabilities.cpu.model)" "Late Model CPU"
+}
+
+# pci.ids is read only by a run that prints a device's name.
+test_pci_ids_only_when_a_name_is_printed() {
+	pcihost; every_module
+	opened -p "$P" audit
+	assert_not_contains "$(cat "$T/opened")" "pci.ids" "files opened by a text audit listing the bus"
+	assert_contains "$(cat "$T/opened")" "/0000:02:00.0/vendor" "files opened by a text audit listing the bus"
+	opened report
+	assert_rc 0
+	assert_eq "$(grep -c 'pci\.ids' "$T/opened")" 1 "opens of pci.ids by report"
 }
 
 test_capabilities_are_gathered_only_when_printed() {

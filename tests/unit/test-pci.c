@@ -95,6 +95,7 @@ static void test_names_from_pci_ids(void **state)
 	struct pci_device dev[5] = { { .vendor = 0x8086, .device = 0x1572 }, { .vendor = 0x8086, .device = 0x3e0f },
 				     { .vendor = 0x0002, .device = 0x1234 }, { .vendor = 0x1b36, .device = 0x0010 },
 				     { .vendor = 0x8086, .device = 0x1572 } };
+	struct pci_list l = { .dev = dev, .n = 5 };
 
 	(void)state;
 	assert_non_null(f);
@@ -108,15 +109,20 @@ static void test_names_from_pci_ids(void **state)
 	/* The last line without a newline. */
 	fputs("C 03  Display controller", f);
 	fclose(f);
-	assert_int_equal(pci_names_from(path, dev, 5), 0);
+	assert_int_equal(pci_names_from(path, &l), 0);
 	assert_string_equal(dev[0].name, "Intel Corporation Ethernet Controller X710 for 10GbE SFP+");
 	assert_string_equal(dev[1].name, "Intel Corporation Device 3e0f");
 	assert_string_equal(dev[2].name, "Device 0002:1234");
 	assert_string_equal(dev[3].name, "Red Hat, Inc. QEMU NVM Express Controller");
-	assert_string_equal(dev[4].name, dev[0].name);
+	/* One name per vendor:device, shared by the devices that have it. */
+	assert_ptr_equal(dev[4].name, dev[0].name);
+	assert_int_equal(l.n_names, 4);
 	unlink(path);
-	assert_int_equal(pci_names_from(path, dev, 1), -ENOENT);
+	l.n = 1;
+	assert_int_equal(pci_names_from(path, &l), -ENOENT);
 	assert_string_equal(dev[0].name, "Device 8086:1572");
+	assert_int_equal(l.n_names, 1);
+	strv_free(l.names);
 }
 
 static void test_addr_in_path(void **state)

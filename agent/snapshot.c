@@ -74,7 +74,8 @@ static void load_cpuinfo(struct ctx *ctx, struct host_facts *h)
 			return;
 		}
 		have -= (size_t)(l - buf);
-		memmove(buf, l, have);
+		if (l != buf)
+			memmove(buf, l, have);
 		if (have == sizeof(buf) - 1) {
 			have = 0;
 			skipping = true;

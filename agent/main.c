@@ -191,6 +191,8 @@ static int emit(struct ctx *ctx, const char *command, bool with_actions)
 		return -ENOMEM;
 	/* After the capabilities: their reads count too. */
 	engine_say_unread(ctx);
+	/* What was read is in the document now: its memory serves the printing. */
+	snap_invalidate(ctx);
 	print_document(doc, command, arg_json);
 	json_object_put(doc);
 	return 0;

@@ -9,6 +9,7 @@
 
 #include "cpulist.h"
 #include "engine.h"
+#include "jrec.h"
 #include "log.h"
 #include "output.h"
 #include "output-text.h"
@@ -102,9 +103,7 @@ const char *text_iommu_name(struct json_object *iommu)
 
 struct json_object *jobj_get(struct json_object *o, const char *key)
 {
-	struct json_object *v = NULL;
-
-	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+	return jrec_get(o, key);
 }
 
 const char *jobj_str(struct json_object *o, const char *key)

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "jrec.h"
 #include "output.h"
 #include "util.h"
 #include "version.h"
@@ -51,9 +52,7 @@ static int export_parse(struct ctx *ctx, void *config, const struct setting *s)
 
 static struct json_object *get(struct json_object *o, const char *key)
 {
-	struct json_object *v = NULL;
-
-	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+	return jrec_get(o, key);
 }
 
 static size_t alen(struct json_object *a)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "jrec.h"
 #include "pci.h"
 #include "sriov.h"
 #include "state.h"
@@ -401,12 +402,10 @@ static struct json_object *netdevs_json(struct ctx *ctx, const char *addr)
 	return arr;
 }
 
-/* A host can have a thousand VFs: their keys are literals json-c need not
- * copy, and VFs on the same driver share its string. */
-static void vf_add(struct json_object *vf, const char *key, struct json_object *value)
-{
-	json_object_object_add_ex(vf, key, value, JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY);
-}
+/* A host can have a thousand VFs: each is a compact record (agent/jrec.h),
+ * and VFs on the same driver share its string. */
+static const char *const vf_keys[] = { "address", "driver", "iommu_group" };
+static const struct jrec_shape vf_shape = { vf_keys, ARRAY_SIZE(vf_keys) };
 
 static struct json_object *vf_driver(struct json_object **last, const char *drv)
 {
@@ -448,12 +447,13 @@ static void sriov_report(struct ctx *ctx, struct json_object *caps)
 		arr = json_object_new_array();
 		if (pci_vfs(&ctx->hr, addr, &vfs) == 0)
 			for (char **v = vfs; *v; v++) {
-				struct json_object *vo = json_object_new_object();
+				struct json_object *vo = jrec_new(&vf_shape);
 				int g = pci_iommu_group(&ctx->hr, *v);
 
-				vf_add(vo, "address", json_object_new_string(*v));
-				vf_add(vo, "driver", pci_driver(&ctx->hr, *v, drv, sizeof(drv)) == 0 ? vf_driver(&last_drv, drv) : NULL);
-				vf_add(vo, "iommu_group", g < 0 ? NULL : json_object_new_int(g));
+				(void)jrec_set(vo, "address", json_object_new_string(*v));
+				(void)jrec_set(vo, "driver",
+					       pci_driver(&ctx->hr, *v, drv, sizeof(drv)) == 0 ? vf_driver(&last_drv, drv) : NULL);
+				(void)jrec_set(vo, "iommu_group", g < 0 ? NULL : json_object_new_int(g));
 				json_object_array_add(arr, vo);
 			}
 		json_object_object_add(o, "vfs", arr);

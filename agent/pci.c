@@ -449,6 +449,18 @@ bool pci_is_bridge(const struct hostroot *hr, const char *addr)
 	       (strtoul(c, NULL, 16) >> 16) == 0x06;
 }
 
+/* "virtfnN", a PF's link to its VF N: checked by hand, not with sscanf, for
+ * each of the PF directory's fifty-odd entries, several times per apply. */
+static bool is_virtfn(const char *name)
+{
+	size_t digits;
+
+	if (strncmp(name, "virtfn", 6) != 0)
+		return false;
+	digits = strspn(name + 6, "0123456789");
+	return digits > 0 && name[6 + digits] == '\0';
+}
+
 int pci_vfs(const struct hostroot *hr, const char *pf, char ***ret)
 {
 	_cleanup_strv_free_ char **entries = NULL;
@@ -466,10 +478,8 @@ int pci_vfs(const struct hostroot *hr, const char *pf, char ***ret)
 	/* hr_list sorts in version order: virtfn2 before virtfn10. */
 	for (char **e = entries; *e; e++) {
 		char vf[PCI_ADDR_MAX];
-		unsigned idx;
-		char tail;
 
-		if (sscanf(*e, "virtfn%u%c", &idx, &tail) != 1)
+		if (!is_virtfn(*e))
 			continue;
 		if (hr_readlink(hr, vf, sizeof(vf), true, "/sys/bus/pci/devices/%s/%s", pf, *e) < 0)
 			continue;

@@ -302,8 +302,6 @@ static int kernel_plan(struct ctx *ctx, void *config)
 		return -ENOMEM;
 	kb->backend = pick_backend(ctx, c ? c->kind : BOOT_AUTO);
 	r = kernel_desired_args(ctx, c, &kb->desired);
-	if (r == 0)
-		r = cmdline_split(host_facts(ctx)->cmdline, &kb->running);
 	if (r == 0 && kb->backend) {
 		r = kb->backend->read_owned(ctx, kb, &kb->owned);
 		if (r < 0 && r != -ENOMEM) {
@@ -320,6 +318,13 @@ static int kernel_plan(struct ctx *ctx, void *config)
 		r = -ENOMEM;
 	}
 	if (r < 0 || (!kb->desired[0] && !kb->owned[0] && !kb->record_stale)) {
+		kboot_free(kb);
+		return r;
+	}
+	/* Only now: with nothing wanted nor owned, the host's facts (/proc/cpuinfo
+	 * and all) are not read for the running command line. */
+	r = cmdline_split(host_facts(ctx)->cmdline, &kb->running);
+	if (r < 0) {
 		kboot_free(kb);
 		return r;
 	}

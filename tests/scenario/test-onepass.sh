@@ -175,3 +175,18 @@ INI
 	assert_rc 2
 	assert_not_contains "$(cat "$T/opened")" "/proc/meminfo" "files opened by a text apply"
 }
+
+test_host_facts_are_read_only_when_needed() {
+	pcihost; profile a.ini <<'INI'
+[sriov 0000:03:00.0]
+numvfs = 2
+INI
+	# No kernel arguments wanted nor owned: the plan needs no host facts.
+	for cmd in audit apply; do
+		opened -p "$P" "$cmd"
+		assert_not_contains "$(cat "$T/opened")" "/proc/cpuinfo" "files opened by a text $cmd"
+	done
+	# The report gives them.
+	opened -p "$P" -j audit
+	assert_contains "$(cat "$T/opened")" "/proc/cpuinfo" "files opened by a JSON audit"
+}

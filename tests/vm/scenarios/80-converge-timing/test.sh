@@ -2,7 +2,8 @@
 # 4 VFs and binding them to vfio-pci, against a shell script that makes exactly
 # the writes this needs and nothing else (autoprobe off, sriov_numvfs, then per
 # VF driver_override and drivers_probe; no sleeps, no reads but the VF links).
-# Each is one command (one process start each), run alternately ROUNDS times
+# Each is one command (one process start each, under the same `timeout`
+# wrapper), run alternately ROUNDS times
 # from the same state: 0 VFs, autoprobe on, no record, vfio-pci loaded.  The
 # medians and their ratio are printed ("vm: guest: timing ..."; issue 13's goal
 # is hostprep at most 1.2 times the script), with what starting each costs
@@ -67,8 +68,9 @@ while [ $i -lt $ROUNDS ]; do
 	h_times="$h_times $((t1 - t0))"
 	[ "$rc" = 2 ] && [ "$(converged)" = "$N $N" ] || h_bad="round $i: exit $rc, VFs on vfio-pci and nodes: $(converged)"
 	reset
+	# Under the same `timeout` as hp runs hostprep: both pay for its process.
 	t0=$(now_us)
-	sh "$OUT/reference.sh"
+	timeout "$HOSTPREP_TIMEOUT" sh "$OUT/reference.sh"
 	t1=$(now_us)
 	s_times="$s_times $((t1 - t0))"
 	[ "$(converged)" = "$N $N" ] || s_bad="round $i: VFs on vfio-pci and nodes: $(converged)"

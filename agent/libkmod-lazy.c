@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "kmodules.h"
+#include "lazy.h"
 #include "log.h"
 
 static void *lib;
@@ -42,28 +43,8 @@ static void *sym(const char *name)
 	return f;
 }
 
-/* params and args are parenthesized lists already. */
-/* NOLINTBEGIN(bugprone-macro-parentheses) */
-/* One wrapper per call: the real function, looked up once, or the value
- * libkmod returns for a failure. */
-#define FORWARD(ret, name, params, args, failure)            \
-	ret name params                                       \
-	{                                                     \
-		static __typeof__(name) *real;                \
-		if (!real)                                    \
-			real = (__typeof__(name) *)sym(#name);   \
-		return real ? real args : failure;            \
-	}
-#define FORWARD_VOID(name, params, args)                     \
-	void name params                                      \
-	{                                                     \
-		static __typeof__(name) *real;                \
-		if (!real)                                    \
-			real = (__typeof__(name) *)sym(#name);   \
-		if (real)                                     \
-			real args;                            \
-	}
-/* NOLINTEND(bugprone-macro-parentheses) */
+/* The real function, looked up once, or the value libkmod returns for a failure. */
+#define FORWARD(ret, name, params, args, failure) LAZY_FORWARD(sym, ret, name, params, args, failure)
 
 FORWARD(struct kmod_ctx *, kmod_new, (const char *dirname, const char *const *config_paths),
 	(dirname, config_paths), NULL)

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "lazy.h"
 #include "log.h"
 #include "route-nl.h"
 #include "vdpa-nl.h"
@@ -83,28 +84,14 @@ static void *sym(int which, const char *name)
 	return f;
 }
 
-/* params and args are parenthesized lists already. */
-/* NOLINTBEGIN(bugprone-macro-parentheses) */
-/* One wrapper per call: the real function, looked up once in its library, or
- * the value libnl returns for a failure. */
-#define FORWARD(which, ret, name, params, args, failure)     \
-	ret name params                                       \
-	{                                                     \
-		static __typeof__(name) *real;                \
-		if (!real)                                    \
-			real = (__typeof__(name) *)sym(which, #name); \
-		return real ? real args : failure;            \
-	}
-#define FORWARD_VOID(which, name, params, args)              \
-	void name params                                      \
-	{                                                     \
-		static __typeof__(name) *real;                \
-		if (!real)                                    \
-			real = (__typeof__(name) *)sym(which, #name); \
-		if (real)                                     \
-			real args;                            \
-	}
-/* NOLINTEND(bugprone-macro-parentheses) */
+static void *sym_CORE(const char *name) { return sym(CORE, name); }
+static void *sym_GENL(const char *name) { return sym(GENL, name); }
+static void *sym_ROUTE(const char *name) { return sym(ROUTE, name); }
+
+/* The real function, looked up once in its library, or the value libnl
+ * returns for a failure. */
+#define FORWARD(which, ...) LAZY_FORWARD(sym_##which, __VA_ARGS__)
+#define FORWARD_VOID(which, ...) LAZY_FORWARD_VOID(sym_##which, __VA_ARGS__)
 
 /* libnl-3: sockets, callbacks, messages, attributes, caches, addresses. */
 FORWARD(CORE, struct nl_sock *, nl_socket_alloc, (void), (), NULL)

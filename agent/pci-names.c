@@ -213,41 +213,13 @@ static int attach_names(struct pci_list *l, const size_t *dev_k, char **names, s
 	return 0;
 }
 
-int pci_names_from(const char *ids, struct pci_list *l)
+/* A compressed pci.ids is left to libpci: one lookup per distinct id, until
+ * libpci fails (the names not looked up stay NULL). */
+static void lookup_names(struct pci_access *a, const struct wanted *w, size_t nw, char **names)
 {
-	_cleanup_free_ size_t *dev_k = calloc(l->n ? l->n : 1, sizeof(*dev_k));
-	_cleanup_free_ struct wanted *w = NULL;
-	char **names, buf[2 * NAME_MAX_LEN + 16];
-	size_t nw = 0;
-	int r;
-
-	if (!dev_k || distinct_ids(l, dev_k, &w, &nw) < 0)
-		return -ENOMEM;
-	r = scan(ids, w, nw);
-	if (r < 0)
-		log_debug("pci.ids: %s: %s", ids, strerror(-r));
-	names = calloc(nw + 1, sizeof(*names));
-	if (!names)
-		return -ENOMEM;
-	for (size_t k = 0; k < nw; k++) {
-		format_name(buf, NAME_MAX_LEN, &w[k]);
-		names[k] = strdup(buf);
-	}
-	return attach_names(l, dev_k, names, nw) < 0 ? -ENOMEM : r;
-}
-
-/* A compressed pci.ids is left to libpci: one lookup per distinct id. */
-static int names_from_libpci(struct pci_access *a, struct pci_list *l)
-{
-	_cleanup_free_ size_t *dev_k = calloc(l->n ? l->n : 1, sizeof(*dev_k));
-	_cleanup_free_ struct wanted *w = NULL;
-	char **names;
-	size_t nw = 0;
 	jmp_buf jump;
 	volatile size_t k = 0;
 
-	if (!dev_k || distinct_ids(l, dev_k, &w, &nw) < 0 || !(names = calloc(nw + 1, sizeof(*names))))
-		return -ENOMEM;
 	names_jump = &jump;
 	if (setjmp(jump) == 0)
 		for (; k < nw; k++) {
@@ -258,14 +230,35 @@ static int names_from_libpci(struct pci_access *a, struct pci_list *l)
 			names[k] = strdup(buf);
 		}
 	names_jump = NULL;
-	/* After a libpci error: the fallback for the rest. */
-	for (; k < nw; k++) {
-		char buf[NAME_MAX_LEN];
+}
 
-		format_name(buf, sizeof(buf), &(struct wanted){ .vendor = w[k].vendor, .device = w[k].device });
-		names[k] = strdup(buf);
-	}
-	return attach_names(l, dev_k, names, nw);
+/* Names for the list's distinct ids: by libpci when a is given, else by one
+ * pass over ids; an id without a name gets libpci's fallback form. */
+static int name_list(struct pci_list *l, const char *ids, struct pci_access *a)
+{
+	_cleanup_free_ size_t *dev_k = calloc(l->n ? l->n : 1, sizeof(*dev_k));
+	_cleanup_free_ struct wanted *w = NULL;
+	char **names, buf[2 * NAME_MAX_LEN + 16];
+	size_t nw = 0;
+	int r = 0;
+
+	if (!dev_k || distinct_ids(l, dev_k, &w, &nw) < 0 || !(names = calloc(nw + 1, sizeof(*names))))
+		return -ENOMEM;
+	if (a)
+		lookup_names(a, w, nw, names);
+	else if ((r = scan(ids, w, nw)) < 0)
+		log_debug("pci.ids: %s: %s", ids, strerror(-r));
+	for (size_t k = 0; k < nw; k++)
+		if (!names[k]) {
+			format_name(buf, NAME_MAX_LEN, &w[k]);
+			names[k] = strdup(buf);
+		}
+	return attach_names(l, dev_k, names, nw) < 0 ? -ENOMEM : r;
+}
+
+int pci_names_from(const char *ids, struct pci_list *l)
+{
+	return name_list(l, ids, NULL);
 }
 
 int pci_names(struct pci_list *l)
@@ -285,7 +278,7 @@ int pci_names(struct pci_list *l)
 	/* libpci's default names pci.ids.gz and falls back to pci.ids. */
 	if (len > 3 && strcmp(ids + len - 3, ".gz") == 0) {
 		if (access(ids, F_OK) == 0) {
-			r = names_from_libpci(a, l);
+			r = name_list(l, NULL, a);
 			pci_cleanup(a);
 			return r;
 		}

@@ -404,11 +404,14 @@ struct memo_value *memo_slot(struct hr_memo *m, enum memo_kind kind, const char 
 	uint64_t h;
 	struct memo_entry *e;
 
-	for (size_t i = 0; i < ARRAY_SIZE(key_prefixes) && !skip; i++)
-		if (strncmp(path, key_prefixes[i], strlen(key_prefixes[i])) == 0) {
-			skip = strlen(key_prefixes[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(key_prefixes) && !skip; i++) {
+		size_t len = strlen(key_prefixes[i]);
+
+		if (strncmp(path, key_prefixes[i], len) == 0) {
+			skip = len;
 			code = (char)('A' + i);
 		}
+	}
 	n = strlen(path + skip);
 	if (n + 3 > sizeof(key))
 		return NULL;
